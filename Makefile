@@ -1,0 +1,57 @@
+# Two commands on a fresh clone: `make run` and `make test`. Only Python 3.11 and make needed.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+UV_VERSION := 0.13.8
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+export DAGSTER_HOME ?= $(CURDIR)/data/dagster
+
+.PHONY: run test ui lint format install snapshot clean help
+
+help:
+	@echo "make run    set up, run the whole pipeline on the bundled snapshot, print a summary"
+	@echo "make test   set up and run the test suite"
+	@echo "make ui     Dagster UI on http://127.0.0.1:3000"
+	@echo "make lint   ruff"
+
+$(UV):
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version' 
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+# The venv is synced from uv.lock exactly (--frozen: the lock is never re-resolved here).
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python $(PYTHON)
+	@touch $@
+
+install: $(VENV)/.synced
+
+run: install
+	$(BIN)/osservatorio run
+
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+ui: install
+	@mkdir -p $(DAGSTER_HOME) && test -f $(DAGSTER_HOME)/dagster.yaml || printf 'telemetry:\n  enabled: false\n' > $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/osservatorio prepare
+	$(BIN)/dagster dev --host 127.0.0.1 --port 3000 --workspace workspace.yaml
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+# Regenerate the synthetic part of the bundled snapshot (deterministic).
+snapshot: install
+	$(BIN)/python -m ingestion.istat.synthetic
+
+clean:
+	rm -rf data dbt_project/target dbt_project/logs .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Mechanisms every source shares: HTTP, the raw archive, schemas, declared datasets."""

@@ -1,0 +1,15 @@
+"""Every declared dataset, in dependency order. Orchestration builds its assets from this."""
+
+from __future__ import annotations
+
+from ingestion import istat
+from ingestion.common.dataset import Dataset
+
+DATASETS: tuple[Dataset, ...] = (*istat.DATASETS,)
+
+
+def by_key(key: str) -> Dataset:
+    for dataset in DATASETS:
+        if dataset.key == key:
+            return dataset
+    raise KeyError(f"no dataset {key!r}; known: {[d.key for d in DATASETS]}")

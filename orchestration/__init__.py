@@ -1,0 +1,1 @@
+"""Dagster definitions, assembled in ``definitions.py`` from factories over declared datasets."""

@@ -1,0 +1,73 @@
+"""Publishing: the analysts' warehouse copy, then the open-data files read from it.
+
+Both sit downstream of every dbt model and check, so a failed build or a failed blocking
+check stops the run before anything public changes.
+"""
+
+import dagster as dg
+
+from exports.indicators import export_indicator
+from orchestration.dbt import dbt_models
+from orchestration.resources import OWNER, PipelineResource
+from warehouse.duck import connect_read
+from warehouse.publish import publish_warehouse
+
+PUBLISHED_WAREHOUSE = dg.AssetKey(["warehouse", "published"])
+# Indicators exported as open datasets: (id, file slug).
+EXPORTED_INDICATORS = (("D10_06", "old_age_index"),)
+
+
+@dg.asset(
+    key=PUBLISHED_WAREHOUSE,
+    group_name="publication",
+    description="Read-only copy of the warehouse for analysts, replaced atomically after "
+    "every dbt model and test passed.",
+    owners=[OWNER],
+    kinds={"duckdb", "python"},
+    deps=list(dbt_models.keys),
+)
+def published_warehouse(pipeline: PipelineResource) -> dg.MaterializeResult:
+    settings = pipeline.settings()
+    path = publish_warehouse(settings.warehouse_path, settings.published_warehouse_path)
+    with connect_read(path) as con:
+        tables = con.execute(
+            "select table_schema || '.' || table_name from information_schema.tables "
+            "where table_schema = 'marts' order by 1"
+        ).fetchall()
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(path)),
+            "bytes": path.stat().st_size,
+            "mart_tables": ", ".join(t for (t,) in tables),
+        }
+    )
+
+
+def build_indicator_export(indicator_id: str, slug: str) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=dg.AssetKey(["exports", f"{indicator_id.lower()}_{slug}"]),
+        group_name="exports",
+        description=f"Open dataset of indicator {indicator_id} at comune, zona and "
+        "metropolitan level, as CSV and Parquet.",
+        owners=[OWNER],
+        kinds={"polars", "csv", "parquet"},
+        tags={"indicator": indicator_id},
+        deps=[PUBLISHED_WAREHOUSE],
+    )
+    def export(pipeline: PipelineResource) -> dg.MaterializeResult:
+        settings = pipeline.settings()
+        rows, files = export_indicator(
+            settings.published_warehouse_path, settings.exports_dir, indicator_id, slug
+        )
+        metadata: dict[str, object] = {"dagster/row_count": rows}
+        for written in files:
+            fmt = written.path.suffix.lstrip(".")
+            metadata[f"{fmt}_path"] = dg.MetadataValue.path(str(written.path))
+            metadata[f"{fmt}_sha256"] = written.sha256
+            metadata[f"{fmt}_bytes"] = written.byte_size
+        return dg.MaterializeResult(metadata=metadata)
+
+    return export
+
+
+EXPORT_ASSETS = [build_indicator_export(i, s) for i, s in EXPORTED_INDICATORS]

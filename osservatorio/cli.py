@@ -1,0 +1,41 @@
+"""Command line: ``osservatorio run`` builds everything; ``osservatorio summary`` reports."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from osservatorio.settings import SOURCE_MODES, Settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="osservatorio", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="ingest, validate, build, publish and export")
+    run.add_argument("--mode", choices=SOURCE_MODES, help="override OSSERVATORIO_SOURCE_MODE")
+    run.add_argument("--force", action="store_true", help="rebuild even if nothing changed")
+    commands.add_parser("summary", help="print tables, row counts and paths")
+    commands.add_parser("prepare", help="parse the dbt project (writes its manifest)")
+    args = parser.parse_args(argv)
+
+    settings = Settings.from_env()
+    if getattr(args, "mode", None):
+        settings = settings.with_overrides(source_mode=args.mode)
+
+    from orchestration.runner import RunReport, format_summary, run_pipeline
+
+    if args.command == "prepare":
+        from orchestration.dbt import ensure_manifest
+
+        print(f"dbt manifest: {ensure_manifest()}")
+        return 0
+    if args.command == "summary":
+        print(format_summary(settings, RunReport()))
+        return 0
+    report = run_pipeline(settings, force=args.force)
+    print(format_summary(settings, report))
+    return 0 if report.success and not report.checks_failed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

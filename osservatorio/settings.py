@@ -1,0 +1,99 @@
+"""Where things live and how sources are reached, read once from the environment.
+
+Every path and mode the pipeline uses comes from here, so a deployment changes
+behaviour through environment variables (or Dagster run config, which builds a
+``Settings`` the same way) and never through code.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Literal
+
+SourceMode = Literal["snapshot", "live"]
+SOURCE_MODES: tuple[SourceMode, ...] = ("snapshot", "live")
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+
+ENV_PREFIX = "OSSERVATORIO_"
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(ENV_PREFIX + name, default)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Paths and source options for one pipeline run."""
+
+    data_dir: Path
+    source_mode: SourceMode = "snapshot"
+    base_urls: dict[str, str] = field(default_factory=dict)
+    # Seconds between two requests to the same host, per source (0 = no pacing).
+    min_intervals: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.source_mode not in SOURCE_MODES:
+            raise ValueError(
+                f"source mode {self.source_mode!r} is not one of {', '.join(SOURCE_MODES)}"
+            )
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        """Build settings from ``OSSERVATORIO_*`` variables, with local defaults."""
+        data_dir = Path(_env("DATA_DIR", str(REPO_ROOT / "data"))).resolve()
+        base_urls = {
+            key[len(ENV_PREFIX) : -len("_URL")].lower(): value
+            for key, value in os.environ.items()
+            if key.startswith(ENV_PREFIX) and key.endswith("_URL")
+        }
+        intervals = {
+            key[len(ENV_PREFIX) : -len("_MIN_INTERVAL")].lower(): float(value)
+            for key, value in os.environ.items()
+            if key.startswith(ENV_PREFIX) and key.endswith("_MIN_INTERVAL")
+        }
+        return cls(
+            data_dir=data_dir,
+            source_mode=_env("SOURCE_MODE", "snapshot"),  # type: ignore[arg-type]
+            base_urls=base_urls,
+            min_intervals=intervals,
+        )
+
+    def with_overrides(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    def base_url(self, name: str, default: str) -> str:
+        """The base URL of endpoint ``name`` (``OSSERVATORIO_<NAME>_URL`` overrides it)."""
+        return self.base_urls.get(name, default).rstrip("/")
+
+    def min_interval(self, name: str, default: float) -> float:
+        return self.min_intervals.get(name, default)
+
+    @property
+    def raw_dir(self) -> Path:
+        return self.data_dir / "raw"
+
+    @property
+    def warehouse_path(self) -> Path:
+        """The DuckDB file the pipeline builds into (engineers only)."""
+        return self.data_dir / "build" / "warehouse.duckdb"
+
+    @property
+    def published_warehouse_path(self) -> Path:
+        """The read-only copy analysts query, replaced whole after checks pass."""
+        return self.data_dir / "warehouse" / "osservatorio.duckdb"
+
+    @property
+    def exports_dir(self) -> Path:
+        return self.data_dir / "exports"
+
+    @property
+    def state_dir(self) -> Path:
+        return self.data_dir / "state"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.data_dir / "dagster"

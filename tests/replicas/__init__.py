@@ -1,0 +1,1 @@
+"""Local replicas of the public services the pipeline reads, for integration tests."""

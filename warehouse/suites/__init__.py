@@ -1,0 +1,1 @@
+"""Validation suites kept as code, one module per source."""
