@@ -3,12 +3,13 @@
 import dagster as dg
 from dagster import AssetExecutionContext
 
+from ingestion.common.archive import combined_sha256
 from ingestion.common.dataset import Dataset
-from ingestion.common.ingest import acquire, extract
+from ingestion.common.ingest import ingest
 from ingestion.registry import DATASETS
 from orchestration.metadata import column_schema, table_preview
 from orchestration.resources import OWNER, PipelineResource
-from warehouse.loading import RAW_SCHEMA, load_raw_table, raw_table_state
+from warehouse.loading import RAW_SCHEMA
 
 
 def raw_asset_key(dataset: Dataset) -> dg.AssetKey:
@@ -43,48 +44,45 @@ def build_ingestion_asset(dataset: Dataset) -> dg.AssetsDefinition:
             "dagster/table_name": f"{RAW_SCHEMA}.{dataset.table}",
         },
     )
-    def ingest(context: AssetExecutionContext, pipeline: PipelineResource) -> dg.MaterializeResult:
+    def ingest_asset(
+        context: AssetExecutionContext, pipeline: PipelineResource
+    ) -> dg.MaterializeResult:
         settings = pipeline.settings()
-        retrieval = acquire(dataset, settings)
-        state = raw_table_state(settings.warehouse_path, dataset.table)
-        if state.retrieval_id == retrieval.retrieval_id:
+        results = ingest(dataset, settings)
+        for result in results:
             context.log.info(
-                "%s unchanged (retrieval %s already loaded)", dataset.key, retrieval.retrieval_id
+                "%s%s: retrieval %s, %s rows%s",
+                dataset.key,
+                f" [{result.partition}]" if result.partition else "",
+                result.retrieval.retrieval_id,
+                result.rows,
+                "" if result.loaded else " (unchanged, not reloaded)",
             )
-            rows, previous_rows, loaded = state.row_count or 0, state.row_count, False
-        else:
-            frame = extract(dataset, retrieval)
-            previous = load_raw_table(
-                settings.warehouse_path,
-                dataset.table,
-                frame,
-                source=dataset.source,
-                dataset=dataset.name,
-                retrieval=retrieval,
-            )
-            rows, previous_rows, loaded = frame.height, previous.row_count, True
-        manifest = retrieval.manifest
+        rows = sum(r.rows for r in results)
+        previous = [r.previous_rows for r in results if r.previous_rows is not None]
+        latest = max(results, key=lambda r: r.retrieval.manifest["retrieved_at"]).retrieval
+        metadata: dict[str, object] = {
+            "dagster/row_count": rows,
+            "row_count_change": rows - sum(previous) if previous else rows,
+            "loaded": any(r.loaded for r in results),
+            "source_url": dg.MetadataValue.url(latest.source_url),
+            "source_mode": latest.manifest["source_mode"],
+            "synthetic_values": bool(latest.manifest.get("synthetic", False)),
+            "retrieval_id": latest.retrieval_id,
+            "retrieved_at": latest.manifest["retrieved_at"],
+            "sha256": latest.sha256,
+            "payload_bytes": sum(f["bytes"] for r in results for f in r.retrieval.files),
+            "archive_path": dg.MetadataValue.path(str(latest.path.parent)),
+            "preview": table_preview(settings.warehouse_path, f'{RAW_SCHEMA}."{dataset.table}"'),
+        }
+        if dataset.partitions:
+            metadata["partitions"] = ", ".join(str(r.partition) for r in results)
         return dg.MaterializeResult(
-            metadata={
-                "dagster/row_count": rows,
-                "row_count_change": rows - previous_rows if previous_rows is not None else rows,
-                "loaded": loaded,
-                "source_url": dg.MetadataValue.url(retrieval.source_url),
-                "source_mode": manifest["source_mode"],
-                "synthetic_values": bool(manifest.get("synthetic", False)),
-                "retrieval_id": retrieval.retrieval_id,
-                "retrieved_at": manifest["retrieved_at"],
-                "sha256": retrieval.sha256,
-                "payload_bytes": sum(f["bytes"] for f in retrieval.files),
-                "archive_path": dg.MetadataValue.path(str(retrieval.path)),
-                "preview": table_preview(
-                    settings.warehouse_path, f'{RAW_SCHEMA}."{dataset.table}"'
-                ),
-            },
-            data_version=dg.DataVersion(retrieval.sha256),
+            metadata=metadata,
+            data_version=dg.DataVersion(combined_sha256([r.retrieval.sha256 for r in results])),
         )
 
-    return ingest
+    return ingest_asset
 
 
 INGESTION_ASSETS = [build_ingestion_asset(dataset) for dataset in DATASETS]

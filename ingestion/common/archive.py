@@ -66,6 +66,10 @@ class Retrieval:
         return self.path / safe_name("file", name)
 
     @property
+    def partition(self) -> str | None:
+        return self.manifest.get("partition")
+
+    @property
     def source_url(self) -> str:
         return self.files[0]["url"] if self.files else ""
 
@@ -134,8 +138,9 @@ class RawArchive:
             found.append(Retrieval(entry, json.loads(manifest.read_text("utf-8"))))
         return found
 
-    def latest(self, source: str, dataset: str) -> Retrieval | None:
-        entries = self.retrievals(source, dataset)
+    def latest(self, source: str, dataset: str, partition: str | None = None) -> Retrieval | None:
+        """The newest complete retrieval (of ``partition``, for a dataset published by year)."""
+        entries = [r for r in self.retrievals(source, dataset) if r.partition == partition]
         return entries[-1] if entries else None
 
     @contextmanager
@@ -145,6 +150,7 @@ class RawArchive:
         dataset: str,
         *,
         source_mode: str,
+        partition: str | None = None,
         extra: dict[str, Any] | None = None,
     ) -> Iterator[StagedRetrieval]:
         """Stage a retrieval; on success it is committed whole, on error nothing remains.
@@ -161,7 +167,9 @@ class RawArchive:
             yield staged
             if not staged.files:
                 raise ValueError(f"{source}/{dataset}: a retrieval must hold at least one file")
-            self._commit(staged, source, dataset, source_mode, extra or {})
+            self._commit(
+                staged, source, dataset, source_mode, {**(extra or {}), "partition": partition}
+            )
         finally:
             if staging.exists():
                 shutil.rmtree(staging)
@@ -175,8 +183,14 @@ class RawArchive:
         extra: dict[str, Any],
     ) -> None:
         digest = combined_sha256([f["sha256"] for f in staged.files])
-        latest = self.latest(source, dataset)
-        if latest is not None and latest.sha256 == digest:
+        latest = self.latest(source, dataset, extra.get("partition"))
+        # Same bytes and same version marker: nothing new. (Same bytes under a newer marker
+        # are archived, so the next probe compares against the newer marker.)
+        if (
+            latest is not None
+            and latest.sha256 == digest
+            and latest.manifest.get("source_version") == extra.get("source_version")
+        ):
             staged.result = latest
             return
         now = datetime.now(UTC)

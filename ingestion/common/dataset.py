@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -31,10 +32,12 @@ class SnapshotFile:
 
 @dataclass(frozen=True)
 class FetchContext:
-    """What a live fetch may use: settings and the archive (to read what it depends on)."""
+    """What a live fetch may use: settings, the archive (to read what it depends on) and,
+    for a dataset published by year, the partition being fetched."""
 
     settings: Settings
     archive: RawArchive
+    partition: str | None = None
 
 
 @dataclass(frozen=True)
@@ -48,9 +51,15 @@ class Dataset:
     licence: str
     fetch: Callable[[FetchContext, StagedRetrieval], None]
     parse: Callable[[Retrieval], pl.DataFrame]
-    snapshot: Callable[[], list[SnapshotFile]]
+    # The bundled payloads of one partition (None for an unpartitioned dataset).
+    snapshot: Callable[[str | None], list[SnapshotFile]]
     depends_on: tuple[str, ...] = ()
     synthetic_snapshot: bool = False
+    # For datasets published by year: the partitions (years) available in a source mode.
+    partitions: Callable[[Settings], list[str]] | None = None
+    # A cheap marker of the source's version (e.g. Socrata ``rowsUpdatedAt``): when it equals
+    # the one recorded with the latest retrieval, nothing is fetched (incremental loads).
+    probe: Callable[[FetchContext], dict[str, Any]] | None = None
 
     @property
     def table(self) -> str:
@@ -60,3 +69,7 @@ class Dataset:
     @property
     def key(self) -> str:
         return f"{self.source}/{self.name}"
+
+    def partition_keys(self, settings: Settings) -> list[str | None]:
+        """Every partition to ingest, or ``[None]`` for an unpartitioned dataset."""
+        return list(self.partitions(settings)) if self.partitions else [None]

@@ -16,7 +16,7 @@ from ingestion.common.errors import SourceError
 
 log = logging.getLogger(__name__)
 
-LINEAGE_COLUMNS = ("_source", "_dataset", "_retrieval_id", "_sha256")
+LINEAGE_COLUMNS = ("_source", "_dataset", "_retrieval_id", "_sha256", "_partition")
 
 
 def normalise_header(header: str) -> str:

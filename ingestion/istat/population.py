@@ -86,7 +86,7 @@ def parse(retrieval: Retrieval) -> pl.DataFrame:
     return sdmx.read_sdmx_csv(retrieval.file(PAYLOAD), dataset=NAME, period=period)
 
 
-def snapshot() -> list[SnapshotFile]:
+def snapshot(partition: str | None = None) -> list[SnapshotFile]:
     request = json.loads((SNAPSHOT_DIR / "population.request.json").read_text("utf-8"))
     return [SnapshotFile(PAYLOAD, SNAPSHOT_DIR / "population.csv.gz", **request)]
 
