@@ -24,7 +24,8 @@ class RawTableState:
 def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     return bool(
         con.execute(
-            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+            "select count(*) from information_schema.tables "
+            "where table_schema = ? and table_name = ?",
             [RAW_SCHEMA, table],
         ).fetchone()[0]
     )
