@@ -5,6 +5,7 @@ from dagster import AssetExecutionContext
 
 from ingestion.common.archive import combined_sha256
 from ingestion.common.dataset import Dataset
+from ingestion.common.errors import SourceError
 from ingestion.common.ingest import ingest
 from ingestion.registry import DATASETS
 from orchestration.metadata import column_schema, table_preview
@@ -48,7 +49,11 @@ def build_ingestion_asset(dataset: Dataset) -> dg.AssetsDefinition:
         context: AssetExecutionContext, pipeline: PipelineResource
     ) -> dg.MaterializeResult:
         settings = pipeline.settings()
-        results = ingest(dataset, settings)
+        everything = ingest(dataset, settings)
+        results = [r for r in everything if r.retrieval is not None]
+        unpublished = [str(r.partition) for r in everything if r.retrieval is None]
+        if not results:
+            raise SourceError(dataset.source, dataset.name, "no partition has been published")
         for result in results:
             context.log.info(
                 "%s%s: retrieval %s, %s rows%s",
@@ -77,6 +82,7 @@ def build_ingestion_asset(dataset: Dataset) -> dg.AssetsDefinition:
         }
         if dataset.partitions:
             metadata["partitions"] = ", ".join(str(r.partition) for r in results)
+            metadata["partitions_not_published"] = ", ".join(unpublished) or "none"
         return dg.MaterializeResult(
             metadata=metadata,
             data_version=dg.DataVersion(combined_sha256([r.retrieval.sha256 for r in results])),

@@ -12,7 +12,7 @@ import polars as pl
 
 from ingestion.common.archive import RawArchive, Retrieval
 from ingestion.common.dataset import Dataset, FetchContext
-from ingestion.common.errors import SourceError
+from ingestion.common.errors import NoRecordsFound, SourceError
 from osservatorio.settings import Settings
 from warehouse.loading import load_raw_table, raw_table_state
 
@@ -87,10 +87,10 @@ def extract(dataset: Dataset, retrieval: Retrieval) -> pl.DataFrame:
 @dataclass(frozen=True)
 class PartitionResult:
     partition: str | None
-    retrieval: Retrieval
+    retrieval: Retrieval | None  # None when the source has not published the partition yet
     rows: int
     previous_rows: int | None
-    loaded: bool  # False when raw already held this retrieval
+    loaded: bool  # False when raw already held this retrieval (or nothing was published)
 
 
 def ingest(
@@ -99,7 +99,16 @@ def ingest(
     """Acquire, parse and load each partition; an unchanged one is neither parsed nor loaded."""
     results = []
     for partition in partitions if partitions is not None else dataset.partition_keys(settings):
-        retrieval = acquire(dataset, settings, partition)
+        try:
+            retrieval = acquire(dataset, settings, partition)
+        except NoRecordsFound as exc:
+            if partition is None:
+                raise
+            # A year the source has not published yet (e.g. ISPRA's latest): not an error.
+            log.warning("%s: partition %s not published yet (%s)", dataset.key, partition,
+                        exc.cause)
+            results.append(PartitionResult(partition, None, 0, None, loaded=False))
+            continue
         state = raw_table_state(settings.warehouse_path, dataset.table, partition)
         if state.retrieval_id == retrieval.retrieval_id:
             results.append(

@@ -76,3 +76,23 @@ def test_snapshot_mode_never_probes_or_fetches(tmp_path: Path) -> None:
     assert calls == {"fetch": 0, "probe": 0}
     assert retrieval.manifest["source_mode"] == "snapshot"
     assert retrieval.manifest["synthetic"] is False
+
+
+def test_an_unpublished_year_is_skipped_not_fatal(tmp_path: Path) -> None:
+    from ingestion.common.errors import NoRecordsFound
+
+    calls, version = {"fetch": 0, "probe": 0}, {"value": 1}
+    dataset = make_dataset(tmp_path, calls, version)
+
+    def fetch(ctx: FetchContext, staged) -> None:
+        if ctx.partition == "2024":
+            raise NoRecordsFound("demo", "values", "year 2024 not published")
+        staged.path_for("data.csv").write_text(f"year,value\n{ctx.partition},7\n")
+        staged.record("data.csv", url="https://example.org/data")
+
+    from dataclasses import replace
+
+    results = ingest(replace(dataset, fetch=fetch, probe=None),
+                     Settings(data_dir=tmp_path / "data", source_mode="live"))
+    assert [(r.partition, r.rows, r.retrieval is None) for r in results] == [
+        ("2023", 1, False), ("2024", 0, True)]
