@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -203,3 +203,54 @@ def period_of(params: dict[str, str]) -> PeriodBounds:
     start = lowered.get("startperiod")
     end = lowered.get("endperiod")
     return PeriodBounds(int(start[:4]) if start else None, int(end[:4]) if end else None)
+
+
+def key_for(dimensions: Sequence[str], selection: Mapping[str, str | Sequence[str] | None]) -> str:
+    """The key for ``selection`` (codes by dimension name) in the DSD order ``dimensions``.
+
+    Naming the dimensions instead of writing positional keys by hand means a reordered DSD
+    is fixed by changing the declared order only; a name the DSD lacks is a programming
+    error, not a wildcard.
+    """
+    unknown = sorted(set(selection) - set(dimensions))
+    if unknown:
+        raise ValueError(f"dimension(s) {unknown} are not in the key order {list(dimensions)}")
+    return series_key(*(selection.get(d) for d in dimensions))
+
+
+def chunked(codes: Sequence[str], size: int | None) -> list[list[str]]:
+    """``codes`` in groups of at most ``size`` (all in one group when ``size`` is None)."""
+    if size is not None and size < 1:
+        raise ValueError("a chunk holds at least one code")
+    if size is None or len(codes) <= size:
+        return [list(codes)]
+    return [list(codes[i : i + size]) for i in range(0, len(codes), size)]
+
+
+def require_complete(frame: pl.DataFrame, columns: Sequence[str], *, dataset: str) -> None:
+    """Fail if a row lacks a key value or its period: a row cut short, not an observation.
+
+    (The CSV reader pads a short row with nulls instead of refusing it.)
+    """
+    present = [c for c in columns if c in frame.columns]
+    if not present:
+        return
+    incomplete = frame.filter(pl.any_horizontal(pl.col(present).is_null()))
+    if incomplete.height:
+        sample = incomplete.select(present).head(2).rows()
+        raise SourceError(
+            SOURCE,
+            dataset,
+            f"malformed SDMX-CSV: {incomplete.height} row(s) lack a value of {present}, "
+            f"e.g. {sample} (cut short?)",
+        )
+
+
+def keep_period(frame: pl.DataFrame, period: PeriodBounds) -> pl.DataFrame:
+    """Rows whose ``TIME_PERIOD`` year lies within ``period`` (as ``read_sdmx_csv`` keeps)."""
+    year = pl.col("TIME_PERIOD").str.slice(0, 4).cast(pl.Int32, strict=False)
+    if period.start is not None:
+        frame = frame.filter(year >= period.start)
+    if period.end is not None:
+        frame = frame.filter(year <= period.end)
+    return frame

@@ -29,6 +29,16 @@ It serves, on 127.0.0.1 and an OS-chosen port, from a background thread:
     service blocks the IP for one to two days instead, so a client that ever meets this
     429 in a test would be blocked in production;
 
+* the same service for the other dataflows the pipeline reads (``FLOWS``), each with its
+  own data structure (DSD id, dimensions with positions) and observations: ``22_315``
+  demographic balance (``DCIS_POPORESBIL1``), ``29_7`` foreign residents
+  (``DCIS_POPSTRRES1``), ``150_915`` employment rate (``DCCV_TAXOCCU1``), ``151_914``
+  unemployment rate (``DCCV_TAXDISOCCU1``, one more dimension), ``41_983`` road accidents
+  (``DCIS_INCIDMORFER_COM``) and ``183_1163_DF_DICA_ASIAULP_TERRIFDATA_7`` local units (DSD
+  ``DICA_ASIAULP``), which also answers 400 to a key with more than 35 codes in a segment
+  (reported of esploradati for that flow). ``dataflow/IT1/all`` and ``datastructure/IT1/all``
+  list them all. The labour-force flows carry the province as ``ITC45`` by default;
+
 * the comuni list of www.istat.it at ``/storage/codici-unita-amministrative/
   Elenco-comuni-italiani.csv`` (the bytes given as ``comuni_csv``; a 404 HTML page without
   them). www.istat.it is another host in reality, so it is not rate limited.
@@ -41,7 +51,9 @@ path: each admitted request takes at most one. Every request is recorded in ``re
 (a 429 or a stalled one included), with the status and headers it was answered with.
 
 What is [A]ssumed rather than documented: the exact texts of error bodies other than
-``NoRecordsFound``, codelist ids and names, and that the limiter answers 429.
+``NoRecordsFound``, codelist ids and names, that the limiter answers 429, and whatever the
+ingestion modules mark [A]/[P] about the other dataflows (key orders of 22_315, 150_915 and
+151_914, the local-units flow id, DSD id and key limit).
 """
 
 from __future__ import annotations
@@ -54,7 +66,7 @@ import threading
 import time
 import xml.etree.ElementTree as ET
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -85,6 +97,105 @@ CODELISTS = {  # [A] ids as in the legacy DSD family
     "MARITAL_STATUS": "CL_STATCIV2",
     "ITTER107": "CL_ITTER107",
 }
+
+
+@dataclass(frozen=True)
+class FlowSpec:
+    """One dataflow the replica serves: its DSD, key order, default codes and names.
+
+    ``max_key_values``: more codes than this in one key segment is answered HTTP 400
+    (esploradati refuses long keys on some flows).
+    """
+
+    flow: str
+    dsd: str
+    dimensions: tuple[str, ...]
+    defaults: dict[str, str]
+    name_it: str
+    name_en: str
+    version: str = FLOW_VERSION
+    max_key_values: int | None = None
+
+
+# The dataflows served, as docs/sources.md (1.4) and public code describe them. Orders and
+# codes marked [P]/[A] in the ingestion modules are the same assumptions here; the replica
+# keeps its own copy so the client is checked against it, not against itself.
+POPULATION = FlowSpec(
+    FLOW,
+    DSD,
+    DIMENSIONS,
+    DEFAULTS,
+    "Popolazione residente al 1° gennaio",
+    "Resident population on 1st January",
+)
+BALANCE = FlowSpec(  # key order [A]
+    "22_315",
+    "DCIS_POPORESBIL1",
+    ("FREQ", "REF_AREA", "DATA_TYPE", "SEX"),
+    {"FREQ": "A", "SEX": "9"},
+    "Bilancio demografico",
+    "Demographic balance",
+)
+FOREIGN_RESIDENTS = FlowSpec(
+    "29_7",
+    "DCIS_POPSTRRES1",
+    ("FREQ", "REF_AREA", "DATA_TYPE", "SEX", "AGE"),
+    {"FREQ": "A", "DATA_TYPE": "JAN", "AGE": "TOTAL"},
+    "Stranieri residenti al 1° gennaio",
+    "Foreign residents on 1st January",
+)
+EMPLOYMENT_RATE = FlowSpec(  # key order [P]
+    "150_915",
+    "DCCV_TAXOCCU1",
+    ("FREQ", "REF_AREA", "DATA_TYPE", "SEX", "AGE", "EDU_LEV_HIGHEST", "CITIZENSHIP"),
+    {"FREQ": "A", "DATA_TYPE": "EMP_R", "EDU_LEV_HIGHEST": "99", "CITIZENSHIP": "TOTAL"},
+    "Tasso di occupazione",
+    "Employment rate",
+)
+UNEMPLOYMENT_RATE = FlowSpec(  # key order [P]
+    "151_914",
+    "DCCV_TAXDISOCCU1",
+    (*EMPLOYMENT_RATE.dimensions, "DURATION_UNEMPLOYMENT"),
+    {
+        "FREQ": "A",
+        "DATA_TYPE": "UNEM_R",
+        "EDU_LEV_HIGHEST": "99",
+        "CITIZENSHIP": "TOTAL",
+        "DURATION_UNEMPLOYMENT": "TOTAL",
+    },
+    "Tasso di disoccupazione",
+    "Unemployment rate",
+)
+ROAD_ACCIDENTS = FlowSpec(
+    "41_983",
+    "DCIS_INCIDMORFER_COM",
+    ("FREQ", "REF_AREA", "DATA_TYPE", "RESULT"),
+    {"FREQ": "A"},
+    "Incidenti, morti e feriti - comuni",
+    "Road accidents, killed and injured - municipalities",
+)
+LOCAL_UNITS = FlowSpec(  # flow id, key order and limit [P], DSD id [A]
+    "183_1163_DF_DICA_ASIAULP_TERRIFDATA_7",
+    "DICA_ASIAULP",
+    ("FREQ", "REF_AREA", "DATA_TYPE", "ECON_ACTIVITY_NACE_2007", "PERS_EMPL_SIZE_CLASS"),
+    {"FREQ": "A", "PERS_EMPL_SIZE_CLASS": "TOTAL"},
+    "Unità locali e addetti - comuni, Ateco 2 cifre",
+    "Local units and persons employed - municipalities, Nace 2 digits",
+    max_key_values=35,
+)
+FLOWS = {
+    spec.flow: spec
+    for spec in (
+        POPULATION,
+        BALANCE,
+        FOREIGN_RESIDENTS,
+        EMPLOYMENT_RATE,
+        UNEMPLOYMENT_RATE,
+        ROAD_ACCIDENTS,
+        LOCAL_UNITS,
+    )
+}
+INVALID_URL = "Bad Request - Invalid URL"  # [A] wording; the 400 itself is [P]
 
 SDMX_PREFIX = "/SDMXWS/rest"
 COMUNI_PATH = "/storage/codici-unita-amministrative/Elenco-comuni-italiani.csv"
@@ -140,6 +251,88 @@ def default_observations() -> pl.DataFrame:
     return pl.DataFrame(
         rows, schema=["REF_AREA", "SEX", "AGE", "TIME_PERIOD", "OBS_VALUE"], orient="row"
     )
+
+
+def default_flow_observations(flow: str) -> pl.DataFrame:
+    """A small deterministic data set for each dataflow other than 22_289 (2019-2024)."""
+    comuni = (("015146", 1_370_000), ("015002", 32_500), ("015005", 4_900))
+    years = range(2019, 2025)
+    if flow == BALANCE.flow:
+        kinds = ("LBIRTH", "DEATH", "REGM", "DEREGM", "REGOTHC", "DEREGOTHC")
+        rows = [
+            (code, kind, str(y), str(size // (100 + 10 * k) + y - 2019))
+            for code, size in comuni
+            for k, kind in enumerate(kinds)
+            for y in years
+        ]
+        return pl.DataFrame(
+            rows, schema=["REF_AREA", "DATA_TYPE", "TIME_PERIOD", "OBS_VALUE"], orient="row"
+        )
+    if flow == FOREIGN_RESIDENTS.flow:
+        rows = []
+        for code, size in comuni:
+            for y in years:
+                male, female = size // 20 + y - 2019, size // 19 + y - 2019
+                for sex, value in (("1", male), ("2", female), ("9", male + female)):
+                    rows.append((code, sex, str(y), str(value)))
+        return pl.DataFrame(
+            rows, schema=["REF_AREA", "SEX", "TIME_PERIOD", "OBS_VALUE"], orient="row"
+        )
+    if flow == ROAD_ACCIDENTS.flow:
+        rows = []
+        for code, size in comuni:
+            for y in years:
+                accidents = size // 2000 + y - 2019
+                for data_type, result, value in (
+                    ("ROADACC", "9", accidents),
+                    ("KILLINJ", "M", accidents // 50),
+                    ("KILLINJ", "F", accidents + accidents // 3),
+                ):
+                    rows.append((code, data_type, result, str(y), str(value)))
+        return pl.DataFrame(
+            rows,
+            schema=["REF_AREA", "DATA_TYPE", "RESULT", "TIME_PERIOD", "OBS_VALUE"],
+            orient="row",
+        )
+    if flow == LOCAL_UNITS.flow:
+        rows = []
+        for code, size in comuni:
+            for y in years:
+                for activity, share in (("0010", 1.0), ("49", 0.03), ("52", 0.02)):
+                    employees = size * 0.4 * share + (y - 2019)
+                    rows.append((code, "LU", activity, str(y), str(max(1, int(employees // 4)))))
+                    rows.append((code, "LUEMPDAA", activity, str(y), f"{employees:.2f}"))
+        return pl.DataFrame(
+            rows,
+            schema=["REF_AREA", "DATA_TYPE", "ECON_ACTIVITY_NACE_2007", "TIME_PERIOD", "OBS_VALUE"],
+            orient="row",
+        )
+    if flow in (EMPLOYMENT_RATE.flow, UNEMPLOYMENT_RATE.flow):
+        employment = flow == EMPLOYMENT_RATE.flow
+        ages = ("Y20-64", "Y15-64") if employment else ("Y15-74", "Y15-24")
+        rows = []
+        for a, age in enumerate(ages):
+            for s, sex in enumerate(("1", "2", "9")):
+                for y in range(2018, 2025):
+                    base = (75.0 - 6 * a) if employment else (5.0 + 12 * a)
+                    value = base + (3, -3, 0)[s] + (y - 2018) / 10
+                    rows.append(("ITC45", sex, age, str(y), f"{value:.1f}"))
+        return pl.DataFrame(
+            rows, schema=["REF_AREA", "SEX", "AGE", "TIME_PERIOD", "OBS_VALUE"], orient="row"
+        )
+    raise KeyError(f"no default observations for dataflow {flow!r}")
+
+
+@dataclass
+class _Flow:
+    """A served dataflow: its spec, the key order published now, its observations."""
+
+    spec: FlowSpec
+    dimensions: tuple[str, ...]
+    rows: list[dict[str, str]]
+
+    def series(self, row: dict[str, str]) -> tuple[str, ...]:
+        return tuple(row[d] for d in self.dimensions)
 
 
 class Headers(dict[str, str]):
@@ -232,6 +425,11 @@ class IstatReplica:
     ``MARITAL_STATUS`` default to ``A``, ``JAN`` and ``99`` (default: ``default_observations``).
     ``dimensions`` is the DSD key order the replica publishes and expects in keys; change it
     to emulate a schema change on ISTAT's side. ``rate_limit=None`` disables the limiter.
+
+    The other dataflows of ``FLOWS`` are served too: ``flows`` gives their observations by
+    dataflow id (columns named like their dimensions; dimensions left out take the flow's
+    defaults; default: ``default_flow_observations``), ``flow_dimensions`` the key order a
+    flow's DSD publishes, to emulate a change of one of them.
     """
 
     def __init__(
@@ -243,16 +441,31 @@ class IstatReplica:
         window_s: float = 60.0,
         end_period_bug: bool = True,
         dimensions: Sequence[str] = DIMENSIONS,
+        flows: Mapping[str, pl.DataFrame] | None = None,
+        flow_dimensions: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         if rate_limit is not None and rate_limit < 1:
             raise ValueError("rate_limit must be at least 1 (or None for no limit)")
+        unknown = sorted((set(flows or {}) | set(flow_dimensions or {})) - set(FLOWS))
+        if unknown:
+            raise ValueError(f"the replica does not serve dataflow(s) {unknown}")
         self.dimensions = tuple(dimensions)
         self.comuni_csv = comuni_csv
         self.rate_limit = rate_limit
         self.window_s = window_s
         self.end_period_bug = end_period_bug
         self.errors: list[str] = []  # unexpected exceptions inside the replica
-        self._rows = self._load(default_observations() if observations is None else observations)
+        self._flows: dict[str, _Flow] = {}
+        for flow, spec in FLOWS.items():
+            if flow == FLOW:
+                published, data = self.dimensions, observations
+                data = default_observations() if data is None else data
+            else:
+                published = tuple((flow_dimensions or {}).get(flow, spec.dimensions))
+                data = (flows or {}).get(flow)
+                data = default_flow_observations(flow) if data is None else data
+            self._flows[flow] = _Flow(spec, published, _load(data, spec, published))
+        self._rows = self._flows[FLOW].rows
         self._lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
         self._hits: dict[str, deque[float]] = {}
@@ -477,24 +690,30 @@ class IstatReplica:
     def _data(self, segments: list[str], params: dict[str, str], accept: str | None) -> _Answer:
         if not segments or len(segments) > 3:
             return _text(400, "Syntax error: expected data/{flowRef}/{key}/{providerRef}")
-        if not _is_flow_ref(segments[0]):
+        served = self._flows.get(_flow_id(segments[0]) or "")
+        if served is None:
             return _text(404, UNKNOWN_FLOW)
+        spec, dimensions = served.spec, served.dimensions
         kind = _negotiate(accept, _data_format)
         if kind is None:
             return _text(406, f"Not Acceptable: {accept}")
         key = segments[1] if len(segments) > 1 else "all"
         if key.lower() == "all":
-            filters: list[set[str] | None] = [None] * len(self.dimensions)
+            filters: list[set[str] | None] = [None] * len(dimensions)
         else:
             parts = key.split(".")
-            if len(parts) != len(self.dimensions):
+            if len(parts) != len(dimensions):
                 return _text(
                     400,
                     f"Semantic Error - the key {key!r} has {len(parts)} "
-                    f"dimension(s); {DSD} has {len(self.dimensions)}: "
-                    f"{'.'.join(self.dimensions)}",
+                    f"dimension(s); {spec.dsd} has {len(dimensions)}: "
+                    f"{'.'.join(dimensions)}",
                 )
             filters = [set(p.split("+")) if p else None for p in parts]
+            if spec.max_key_values is not None and any(
+                len(f) > spec.max_key_values for f in filters if f
+            ):
+                return _text(400, INVALID_URL)
 
         try:
             start = _period_year(params.get("startperiod"), "startPeriod")
@@ -508,33 +727,34 @@ class IstatReplica:
 
         rows = [
             row
-            for row in self._rows
-            if all(f is None or row[d] in f for d, f in zip(self.dimensions, filters, strict=True))
+            for row in served.rows
+            if all(f is None or row[d] in f for d, f in zip(dimensions, filters, strict=True))
             and (start is None or int(row["TIME_PERIOD"][:4]) >= start)
             and (end is None or int(row["TIME_PERIOD"][:4]) <= end)
         ]
-        rows = self._first_last(rows, first_n, last_n)
+        rows = self._first_last(served, rows, first_n, last_n)
         if not rows:
             return _text(404, NO_RECORDS)
         if kind == "csv":
             return _Answer(
                 200,
-                sdmx_csv(rows, flow=FLOW, dimensions=self.dimensions, version=FLOW_VERSION),
+                sdmx_csv(rows, flow=spec.flow, dimensions=dimensions, version=spec.version),
                 CSV_TYPE,
             )
-        return _Answer(200, self._generic_data(rows), GENERIC_TYPE)
-
-    def _series(self, row: dict[str, str]) -> tuple[str, ...]:
-        return tuple(row[d] for d in self.dimensions)
+        return _Answer(200, self._generic_data(served, rows), GENERIC_TYPE)
 
     def _first_last(
-        self, rows: list[dict[str, str]], first_n: int | None, last_n: int | None
+        self,
+        served: _Flow,
+        rows: list[dict[str, str]],
+        first_n: int | None,
+        last_n: int | None,
     ) -> list[dict[str, str]]:
         if first_n is None and last_n is None:
             return rows
         by_series: dict[tuple[str, ...], list[dict[str, str]]] = {}
         for row in rows:
-            by_series.setdefault(self._series(row), []).append(row)
+            by_series.setdefault(served.series(row), []).append(row)
         kept = []
         for series in by_series.values():
             chosen = series[:first_n] if first_n is not None else []
@@ -542,23 +762,6 @@ class IstatReplica:
                 chosen += [r for r in series[-last_n:] if r not in chosen]
             kept.extend(sorted(chosen, key=lambda r: r["TIME_PERIOD"]))
         return kept
-
-    def _load(self, observations: pl.DataFrame) -> list[dict[str, str]]:
-        frame = observations
-        for name, value in DEFAULTS.items():
-            if name not in frame.columns:
-                frame = frame.with_columns(pl.lit(value).alias(name))
-        needed = [*self.dimensions, "TIME_PERIOD", "OBS_VALUE"]
-        missing = [c for c in needed if c not in frame.columns]
-        if missing:
-            raise ValueError(f"observations lack column(s) {missing}")
-        keep = needed + [a for a in ATTRIBUTES if a in frame.columns]
-        frame = frame.select([pl.col(c).cast(pl.String).fill_null("") for c in keep])
-        rows = frame.to_dicts()
-        bad = [r["TIME_PERIOD"] for r in rows if not _PERIOD.match(r["TIME_PERIOD"])]
-        if bad:
-            raise ValueError(f"unsupported TIME_PERIOD value(s) {bad[:3]}")
-        return sorted(rows, key=lambda r: (self._series(r), r["TIME_PERIOD"]))
 
     def _header(self, root: ET.Element, *, structure: ET.Element | None = None) -> None:
         header = ET.SubElement(root, _q("message", "Header"))
@@ -571,27 +774,28 @@ class IstatReplica:
         if structure is not None:
             header.append(structure)
 
-    def _generic_data(self, rows: list[dict[str, str]]) -> bytes:
+    def _generic_data(self, served: _Flow, rows: list[dict[str, str]]) -> bytes:
+        spec = served.spec
         root = ET.Element(_q("message", "GenericData"))
-        structure_id = f"{AGENCY}_{DSD}_{FLOW_VERSION.replace('.', '_')}"
+        structure_id = f"{AGENCY}_{spec.dsd}_{spec.version.replace('.', '_')}"
         structure = ET.Element(
             _q("message", "Structure"),
             structureID=structure_id,
             dimensionAtObservation="TIME_PERIOD",
         )
         common = ET.SubElement(structure, _q("common", "Structure"))
-        ET.SubElement(common, "Ref", agencyID=AGENCY, id=DSD, version=FLOW_VERSION)
+        ET.SubElement(common, "Ref", agencyID=AGENCY, id=spec.dsd, version=spec.version)
         self._header(root, structure=structure)
         dataset = ET.SubElement(root, _q("message", "DataSet"), structureRef=structure_id)
         current: tuple[str, ...] | None = None
         series: ET.Element | None = None
         for row in rows:
-            key = self._series(row)
+            key = served.series(row)
             if key != current or series is None:
                 current = key
                 series = ET.SubElement(dataset, _q("generic", "Series"))
                 series_key = ET.SubElement(series, _q("generic", "SeriesKey"))
-                for dim, value in zip(self.dimensions, key, strict=True):
+                for dim, value in zip(served.dimensions, key, strict=True):
                     ET.SubElement(series_key, _q("generic", "Value"), id=dim, value=value)
             obs = ET.SubElement(series, _q("generic", "Obs"))
             ET.SubElement(obs, _q("generic", "ObsDimension"), value=row["TIME_PERIOD"])
@@ -616,12 +820,13 @@ class IstatReplica:
         if references not in _REFERENCES:
             return _text(400, f"Semantic Error - invalid references {references!r}")
         agency, ident, version = (segments + ["all"] * 3)[:3]
-        wanted_id = FLOW if resource == "dataflow" else DSD
-        if (
-            agency not in (AGENCY, "all")
-            or ident not in (wanted_id, "all")
-            or version not in (FLOW_VERSION, "latest", "all")
-        ):
+        selected = [
+            served
+            for served in self._flows.values()
+            if ident in ("all", served.spec.flow if resource == "dataflow" else served.spec.dsd)
+            and version in (served.spec.version, "latest", "all")
+        ]
+        if agency not in (AGENCY, "all") or not selected:
             return _text(404, NO_STRUCTURE)
 
         if resource == "dataflow":
@@ -635,129 +840,161 @@ class IstatReplica:
         self._header(root)
         structures = ET.SubElement(root, _q("message", "Structures"))
         if with_codelists:
-            structures.append(self._codelists())
+            structures.append(_codelists(selected))
         if with_flow:
-            structures.append(self._dataflows())
+            structures.append(_dataflows(selected))
         if with_dsd:
-            structures.append(self._data_structures())
+            structures.append(_data_structures(selected))
         return _Answer(
             200, ET.tostring(root, encoding="utf-8", xml_declaration=True), STRUCTURE_TYPE
         )
 
-    def _dataflows(self) -> ET.Element:
-        flows = ET.Element(_q("structure", "Dataflows"))
+
+def _load(
+    observations: pl.DataFrame, spec: FlowSpec, dimensions: Sequence[str]
+) -> list[dict[str, str]]:
+    """Observations as rows of strings, missing dimensions filled with the flow's defaults,
+    sorted by series and period like the service's answers."""
+    frame = observations
+    for name, value in spec.defaults.items():
+        if name not in frame.columns:
+            frame = frame.with_columns(pl.lit(value).alias(name))
+    needed = [*dimensions, "TIME_PERIOD", "OBS_VALUE"]
+    missing = [c for c in needed if c not in frame.columns]
+    if missing:
+        raise ValueError(f"observations of {spec.flow} lack column(s) {missing}")
+    keep = needed + [a for a in ATTRIBUTES if a in frame.columns]
+    frame = frame.select([pl.col(c).cast(pl.String).fill_null("") for c in keep])
+    rows = frame.to_dicts()
+    bad = [r["TIME_PERIOD"] for r in rows if not _PERIOD.match(r["TIME_PERIOD"])]
+    if bad:
+        raise ValueError(f"unsupported TIME_PERIOD value(s) {bad[:3]}")
+    return sorted(rows, key=lambda r: (tuple(r[d] for d in dimensions), r["TIME_PERIOD"]))
+
+
+def _urn(kind: str, ident: str, version: str) -> str:
+    return f"urn:sdmx:org.sdmx.infomodel.datastructure.{kind}={AGENCY}:{ident}({version})"
+
+
+def _dataflows(selected: Sequence[_Flow]) -> ET.Element:
+    flows = ET.Element(_q("structure", "Dataflows"))
+    for served in selected:
+        spec = served.spec
         flow = ET.SubElement(
             flows,
             _q("structure", "Dataflow"),
-            id=FLOW,
+            id=spec.flow,
             agencyID=AGENCY,
-            version=FLOW_VERSION,
+            version=spec.version,
             isFinal="false",
-            urn=f"urn:sdmx:org.sdmx.infomodel.datastructure.Dataflow={AGENCY}:{FLOW}"
-            f"({FLOW_VERSION})",
+            urn=_urn("Dataflow", spec.flow, spec.version),
         )
-        _names(
-            flow, it="Popolazione residente al 1° gennaio", en="Resident population on 1st January"
-        )
+        _names(flow, it=spec.name_it, en=spec.name_en)
         ref = ET.SubElement(flow, _q("structure", "Structure"))
         ET.SubElement(
             ref,
             "Ref",
-            id=DSD,
-            version=FLOW_VERSION,
+            id=spec.dsd,
+            version=spec.version,
             agencyID=AGENCY,
             package="datastructure",
             attrib={"class": "DataStructure"},
         )
-        return flows
+    return flows
 
-    def _data_structures(self) -> ET.Element:
-        holder = ET.Element(_q("structure", "DataStructures"))
-        urn = (
-            f"urn:sdmx:org.sdmx.infomodel.datastructure.DataStructure={AGENCY}:{DSD}"
-            f"({FLOW_VERSION})"
+
+def _data_structures(selected: Sequence[_Flow]) -> ET.Element:
+    holder = ET.Element(_q("structure", "DataStructures"))
+    for served in selected:
+        _data_structure(holder, served)
+    return holder
+
+
+def _data_structure(holder: ET.Element, served: _Flow) -> None:
+    spec = served.spec
+    urn = _urn("DataStructure", spec.dsd, spec.version)
+    dsd = ET.SubElement(
+        holder,
+        _q("structure", "DataStructure"),
+        id=spec.dsd,
+        urn=urn,
+        agencyID=AGENCY,
+        version=spec.version,
+        isFinal="false",
+    )
+    _names(dsd, it=spec.name_it, en=spec.name_en)
+    components = ET.SubElement(dsd, _q("structure", "DataStructureComponents"))
+    dims = ET.SubElement(
+        components,
+        _q("structure", "DimensionList"),
+        id="DimensionDescriptor",
+        urn=urn + ".DimensionDescriptor",
+    )
+    for position, dim in enumerate(served.dimensions, start=1):
+        node = ET.SubElement(
+            dims,
+            _q("structure", "Dimension"),
+            id=dim,
+            urn=f"{urn}.{dim}",
+            position=str(position),
         )
-        dsd = ET.SubElement(
-            holder,
-            _q("structure", "DataStructure"),
-            id=DSD,
-            urn=urn,
+        _concept(node, dim)
+        rep = ET.SubElement(node, _q("structure", "LocalRepresentation"))
+        enum = ET.SubElement(rep, _q("structure", "Enumeration"))
+        ET.SubElement(
+            enum,
+            "Ref",
+            id=CODELISTS.get(dim, f"CL_{dim}"),
+            version="1.0",
             agencyID=AGENCY,
-            version=FLOW_VERSION,
+            package="codelist",
+            attrib={"class": "Codelist"},
+        )
+    time_dim = ET.SubElement(
+        dims,
+        _q("structure", "TimeDimension"),
+        id="TIME_PERIOD",
+        urn=f"{urn}.TIME_PERIOD",
+        position=str(len(served.dimensions) + 1),
+    )
+    _concept(time_dim, "TIME_PERIOD")
+    rep = ET.SubElement(time_dim, _q("structure", "LocalRepresentation"))
+    ET.SubElement(rep, _q("structure", "TextFormat"), textType="ObservationalTimePeriod")
+    attrs = ET.SubElement(components, _q("structure", "AttributeList"), id="AttributeDescriptor")
+    for name in ATTRIBUTES:
+        attr = ET.SubElement(
+            attrs, _q("structure", "Attribute"), id=name, assignmentStatus="Conditional"
+        )
+        _concept(attr, name)
+        relation = ET.SubElement(attr, _q("structure", "AttributeRelationship"))
+        ET.SubElement(relation, _q("structure", "PrimaryMeasure"))
+    measures = ET.SubElement(components, _q("structure", "MeasureList"), id="MeasureDescriptor")
+    measure = ET.SubElement(measures, _q("structure", "PrimaryMeasure"), id="OBS_VALUE")
+    _concept(measure, "OBS_VALUE")
+
+
+def _codelists(selected: Sequence[_Flow]) -> ET.Element:
+    """The codelists of the selected flows' dimensions, with the codes their data use."""
+    codes: dict[str, set[str]] = {}
+    for served in selected:
+        for dim in served.dimensions:
+            ident = CODELISTS.get(dim, f"CL_{dim}")
+            codes.setdefault(ident, set()).update(row[dim] for row in served.rows)
+    holder = ET.Element(_q("structure", "Codelists"))
+    for ident, values in codes.items():
+        codelist = ET.SubElement(
+            holder,
+            _q("structure", "Codelist"),
+            id=ident,
+            agencyID=AGENCY,
+            version="1.0",
             isFinal="false",
         )
-        _names(
-            dsd, it="Popolazione residente al 1° gennaio", en="Resident population on 1st January"
-        )
-        components = ET.SubElement(dsd, _q("structure", "DataStructureComponents"))
-        dims = ET.SubElement(
-            components,
-            _q("structure", "DimensionList"),
-            id="DimensionDescriptor",
-            urn=urn + ".DimensionDescriptor",
-        )
-        for position, dim in enumerate(self.dimensions, start=1):
-            node = ET.SubElement(
-                dims,
-                _q("structure", "Dimension"),
-                id=dim,
-                urn=f"{urn}.{dim}",
-                position=str(position),
-            )
-            _concept(node, dim)
-            rep = ET.SubElement(node, _q("structure", "LocalRepresentation"))
-            enum = ET.SubElement(rep, _q("structure", "Enumeration"))
-            ET.SubElement(
-                enum,
-                "Ref",
-                id=CODELISTS.get(dim, f"CL_{dim}"),
-                version="1.0",
-                agencyID=AGENCY,
-                package="codelist",
-                attrib={"class": "Codelist"},
-            )
-        time_dim = ET.SubElement(
-            dims,
-            _q("structure", "TimeDimension"),
-            id="TIME_PERIOD",
-            urn=f"{urn}.TIME_PERIOD",
-            position=str(len(self.dimensions) + 1),
-        )
-        _concept(time_dim, "TIME_PERIOD")
-        rep = ET.SubElement(time_dim, _q("structure", "LocalRepresentation"))
-        ET.SubElement(rep, _q("structure", "TextFormat"), textType="ObservationalTimePeriod")
-        attrs = ET.SubElement(
-            components, _q("structure", "AttributeList"), id="AttributeDescriptor"
-        )
-        for name in ATTRIBUTES:
-            attr = ET.SubElement(
-                attrs, _q("structure", "Attribute"), id=name, assignmentStatus="Conditional"
-            )
-            _concept(attr, name)
-            relation = ET.SubElement(attr, _q("structure", "AttributeRelationship"))
-            ET.SubElement(relation, _q("structure", "PrimaryMeasure"))
-        measures = ET.SubElement(components, _q("structure", "MeasureList"), id="MeasureDescriptor")
-        measure = ET.SubElement(measures, _q("structure", "PrimaryMeasure"), id="OBS_VALUE")
-        _concept(measure, "OBS_VALUE")
-        return holder
-
-    def _codelists(self) -> ET.Element:
-        holder = ET.Element(_q("structure", "Codelists"))
-        for dim in self.dimensions:
-            ident = CODELISTS.get(dim, f"CL_{dim}")
-            codelist = ET.SubElement(
-                holder,
-                _q("structure", "Codelist"),
-                id=ident,
-                agencyID=AGENCY,
-                version="1.0",
-                isFinal="false",
-            )
-            _names(codelist, it=dim, en=dim)
-            for code in sorted({row[dim] for row in self._rows}):
-                node = ET.SubElement(codelist, _q("structure", "Code"), id=code)
-                _names(node, it=code, en=code)
-        return holder
+        _names(codelist, it=ident, en=ident)
+        for code in sorted(values):
+            node = ET.SubElement(codelist, _q("structure", "Code"), id=code)
+            _names(node, it=code, en=code)
+    return holder
 
 
 def _names(parent: ET.Element, **by_lang: str) -> None:
@@ -779,19 +1016,18 @@ def _concept(parent: ET.Element, concept: str) -> None:
     )
 
 
-def _is_flow_ref(flow_ref: str) -> bool:
+def _flow_id(flow_ref: str) -> str | None:
+    """The dataflow id of ``22_289``, ``IT1,22_289`` or ``IT1,22_289,1.0`` (None if malformed)."""
     parts = flow_ref.split(",")
     if len(parts) == 1:
-        return parts[0] == FLOW
-    if len(parts) == 2:
-        return parts[0] in (AGENCY, "all") and parts[1] == FLOW
-    if len(parts) == 3:
-        return (
-            parts[0] in (AGENCY, "all")
-            and parts[1] == FLOW
-            and parts[2] in (FLOW_VERSION, "latest")
-        )
-    return False
+        return parts[0]
+    if len(parts) == 2 and parts[0] in (AGENCY, "all"):
+        return parts[1]
+    if len(parts) == 3 and parts[0] in (AGENCY, "all"):
+        spec = FLOWS.get(parts[1])
+        if spec is not None and parts[2] in (spec.version, "latest"):
+            return parts[1]
+    return None
 
 
 def _period_year(value: str | None, name: str) -> int | None:
