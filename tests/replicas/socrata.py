@@ -1,0 +1,914 @@
+"""A local replica of a Socrata SODA 2.x domain (dati.lombardia.it), after docs/sources.md
+section 2, serving on 127.0.0.1 and an OS-chosen port from a background thread:
+
+* ``GET /resource/<4x4>.json``: rows as a JSON array of flat objects, every scalar a string,
+  a missing value an omitted key, geo values as objects, one row per line (``\\n,`` between
+  rows). Parameters:
+
+  - ``$select``: a column list (``col``, ``col as alias``, ``:id``) or ``count(*) [as alias]``
+    (the count is a string, like every number);
+  - ``$where``: SoQL comparisons ``= != <> > >= < <=``, ``in (...)``, ``is [not] null``,
+    ``and``/``or``/``not`` and parentheses; string literals in single quotes (``''``
+    inside), numbers. Comparisons follow the column's type, as Socrata does: ``number``
+    columns compare numerically (a quoted number is accepted), ``calendar_date`` columns as
+    timestamps, ``text`` columns as strings (a bare number there is a type mismatch);
+  - ``$order`` (``col [asc|desc]``, ``:id``), ``$limit`` (default 1,000, at most 50,000:
+    more is a 400), ``$offset``; ``<column>=<value>`` equality filters; ``$$app_token``;
+  - unknown columns or ``$`` parameters, bad SoQL: HTTP 400 with Socrata's JSON error body
+    (``{"code": "query.soql.no-such-column", "error": true, "message": ...}``); an unknown
+    dataset: 404;
+  - headers ``X-SODA2-Fields``/``X-SODA2-Types`` (JSON lists), ``X-SODA2-Truth-Last-Modified``,
+    ``Last-Modified``, ``X-Socrata-RequestId``; bodies chunked and, when the client accepts
+    it, gzip-encoded, so no ``Content-Length`` (as the real service answers big queries).
+
+* ``GET /api/views/<4x4>.json``: the dataset's metadata (``id``, ``name``, ``licenseId``,
+  ``rowsUpdatedAt`` in epoch seconds, ``columns`` with ``fieldName``/``dataTypeName``).
+
+* App tokens: a token in ``X-App-Token`` (or ``$$app_token``) exempts from throttling; when
+  ``valid_tokens`` is given, any other token is a 403 (``Invalid app_token specified``).
+  Requests without a token count against ``anonymous_budget`` per ``window_s`` and client
+  IP (a sliding window counted on arrival); over it the answer is 429 with ``Retry-After``.
+
+Faults (one FIFO queue; each request takes the first fault whose target matches it, after
+the throttle, which comes first like the real one): ``fail_next`` (any status, optional
+``Retry-After``), ``stall_next``, ``cut_next`` (connection closed mid-body), ``truncate_next``
+(``Content-Length`` larger than what is sent), ``truncate_json_next`` (a complete answer whose
+JSON array is cut), ``malformed_next`` (a 200 with another body, e.g. a maintenance page),
+``latin1_next`` (Latin-1 bytes where UTF-8 is due), ``duplicate_row_next``, ``drop_row_next``,
+``rename_column_next`` (one answer). Persistent changes: ``rename_column`` (the view and the
+rows), ``set_rows`` (new rows and a newer ``rowsUpdatedAt``). Targets: ``any``, ``view``,
+``resource``, ``page`` (a row query) and ``count`` (a ``count(*)`` query); the row faults take
+``skip=n`` to hit the n+1-th matching request (e.g. the second page). Every request is recorded
+in ``requests`` with the status and headers it was answered with.
+
+[A] Assumed rather than documented: the exact error texts and codes, the row-id format of
+``:id``, that ``$limit`` over 50,000 is refused rather than capped, null ordering.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email.utils
+import gzip
+import json
+import math
+import re
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from ingestion.lombardia.synthetic import SODA2_TYPES, Column, View, soda_json
+from tests.replicas.istat import Headers
+
+JSON_TYPE = "application/json;charset=utf-8"
+HTML_TYPE = "text/html; charset=utf-8"
+DEFAULT_LIMIT = 1000
+MAX_LIMIT = 50_000
+CHUNK = 16 * 1024
+KNOWN_PARAMS = {"$select", "$where", "$order", "$limit", "$offset", "$$app_token", "$$bom"}
+TARGETS = {"any", "view", "resource", "page", "count"}
+
+
+@dataclass
+class ReplicaDataset:
+    """One dataset of the domain: its metadata and its rows (dicts of strings, geo dicts)."""
+
+    view: View
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def view_id(self) -> str:
+        return self.view.view_id
+
+    def column(self, name: str) -> Column | None:
+        return next((c for c in self.view.columns if c.field_name == name), None)
+
+
+@dataclass
+class RecordedRequest:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: Headers
+    client: str
+    received_at: float
+    status: int | None = None
+    response_headers: Headers = field(default_factory=Headers)
+
+    @property
+    def kind(self) -> str:
+        if self.path.startswith("/api/views/"):
+            return "view"
+        if "count(" in self.query.get("$select", "").lower():
+            return "count"
+        return "page"
+
+
+@dataclass(frozen=True)
+class _Fault:
+    kind: str
+    on: str = "any"
+    status: int = 200
+    body: bytes = b""
+    content_type: str = JSON_TYPE
+    retry_after: str | None = None
+    seconds: float = 0.0
+    names: tuple[str, str] = ("", "")
+    skip: int = 0  # matching requests to let through untouched first
+
+
+@dataclass
+class _Answer:
+    status: int
+    body: bytes = b""
+    content_type: str = JSON_TYPE
+    headers: dict[str, str] = field(default_factory=dict)
+    rows: list[dict[str, Any]] | None = None  # a row answer, serialised after row faults
+    fields: list[str] = field(default_factory=list)
+    types: list[str] = field(default_factory=list)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    replica: SocrataReplica
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Quiet: clients that hang up are normal here; anything else is kept for tests."""
+        exc = sys.exc_info()[1]
+        if not isinstance(exc, ConnectionError | TimeoutError):
+            self.replica.errors.append(repr(exc))
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "SocrataReplica/1.0"
+    timeout = 10
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def version_string(self) -> str:
+        return self.server_version
+
+    def do_GET(self) -> None:
+        self.server.replica._handle(self, send_body=True)
+
+
+class SoqlError(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _error(status: int, code: str, message: str) -> _Answer:
+    body = {"code": code, "error": True, "message": message, "data": {}}
+    return _Answer(status, json.dumps(body, indent=2).encode())
+
+
+# -- SoQL -----------------------------------------------------------------------------------
+
+_TOKEN = re.compile(
+    r"\s*(?:(?P<str>'(?:[^']|'')*')|(?P<num>-?\d+(?:\.\d+)?)"
+    r"|(?P<op>>=|<=|!=|<>|=|>|<|\(|\)|,)|(?P<word>[A-Za-z_:@][A-Za-z0-9_:@]*))"
+)
+Predicate = Callable[[dict[str, Any], int], bool]
+
+
+def _tokens(text: str) -> list[tuple[str, str]]:
+    out, position = [], 0
+    text = text.rstrip()
+    while position < len(text):
+        match = _TOKEN.match(text, position)
+        if match is None or match.end() == position:
+            raise SoqlError("query.soql.invalid", f"could not parse SoQL at {text[position:]!r}")
+        kind = match.lastgroup or ""
+        out.append((kind, match.group(kind)))
+        position = match.end()
+    return out
+
+
+def _timestamp(text: str) -> datetime:
+    text = text.rstrip("Z")
+    for pattern in ("%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"):
+        with contextlib.suppress(ValueError):
+            return datetime.strptime(text, pattern)
+    raise ValueError(f"not a timestamp: {text!r}")
+
+
+class _Where:
+    """A recursive-descent compiler of the SoQL subset into a row predicate."""
+
+    def __init__(self, dataset: ReplicaDataset, text: str) -> None:
+        self.dataset = dataset
+        self.tokens = _tokens(text)
+        self.position = 0
+
+    def compile(self) -> Predicate:
+        predicate = self._or()
+        if self.position != len(self.tokens):
+            raise SoqlError("query.soql.invalid", f"unexpected {self.tokens[self.position][1]!r}")
+        return predicate
+
+    def _peek(self) -> tuple[str, str]:
+        return self.tokens[self.position] if self.position < len(self.tokens) else ("", "")
+
+    def _take(self) -> tuple[str, str]:
+        token = self._peek()
+        if not token[0]:
+            raise SoqlError("query.soql.invalid", "unexpected end of $where")
+        self.position += 1
+        return token
+
+    def _keyword(self, word: str) -> bool:
+        kind, value = self._peek()
+        if kind == "word" and value.lower() == word:
+            self.position += 1
+            return True
+        return False
+
+    def _or(self) -> Predicate:
+        parts = [self._and()]
+        while self._keyword("or"):
+            parts.append(self._and())
+        return parts[0] if len(parts) == 1 else lambda r, i: any(p(r, i) for p in parts)
+
+    def _and(self) -> Predicate:
+        parts = [self._not()]
+        while self._keyword("and"):
+            parts.append(self._not())
+        return parts[0] if len(parts) == 1 else lambda r, i: all(p(r, i) for p in parts)
+
+    def _not(self) -> Predicate:
+        if self._keyword("not"):
+            inner = self._not()
+            return lambda r, i: not inner(r, i)
+        if self._peek() == ("op", "("):
+            self._take()
+            inner = self._or()
+            if self._take() != ("op", ")"):
+                raise SoqlError("query.soql.invalid", "missing ')'")
+            return inner
+        return self._comparison()
+
+    def _comparison(self) -> Predicate:
+        kind, name = self._take()
+        if kind != "word":
+            raise SoqlError("query.soql.invalid", f"expected a column, got {name!r}")
+        value_of, convert = self._column(name)
+        if self._keyword("is"):
+            negate = self._keyword("not")
+            if not self._keyword("null"):
+                raise SoqlError("query.soql.invalid", "expected NULL after IS")
+            return lambda r, i: (value_of(r, i) is None) != negate
+        negate = self._keyword("not")
+        if self._keyword("in"):
+            if self._take() != ("op", "("):
+                raise SoqlError("query.soql.invalid", "expected '(' after IN")
+            values = set()
+            while True:
+                values.add(convert(self._take()))
+                separator = self._take()
+                if separator == ("op", ")"):
+                    break
+                if separator != ("op", ","):
+                    raise SoqlError("query.soql.invalid", "expected ',' or ')' in IN list")
+
+            def member(r: dict[str, Any], i: int) -> bool:
+                raw = value_of(r, i)
+                return raw is not None and (convert(("row", raw)) in values) != negate
+
+            return member
+        if negate:
+            raise SoqlError("query.soql.invalid", "expected IN after NOT")
+        op_kind, op = self._take()
+        if op_kind != "op" or op not in ("=", "!=", "<>", ">", ">=", "<", "<="):
+            raise SoqlError("query.soql.invalid", f"expected an operator, got {op!r}")
+        literal = convert(self._take())
+        compare = {
+            "=": lambda a, b: a == b,
+            "!=": lambda a, b: a != b,
+            "<>": lambda a, b: a != b,
+            ">": lambda a, b: a > b,
+            ">=": lambda a, b: a >= b,
+            "<": lambda a, b: a < b,
+            "<=": lambda a, b: a <= b,
+        }[op]
+
+        def test(r: dict[str, Any], i: int) -> bool:
+            raw = value_of(r, i)
+            return raw is not None and compare(convert(("row", raw)), literal)
+
+        return test
+
+    def _column(
+        self, name: str
+    ) -> tuple[Callable[[dict[str, Any], int], Any], Callable[[tuple[str, Any]], Any]]:
+        if name == ":id":
+            return (lambda r, i: _row_id(i)), (lambda t: _text_literal(t, name))
+        column = self.dataset.column(name)
+        if column is None:
+            raise SoqlError("query.soql.no-such-column", f"No such column: {name}")
+
+        def value_of(r: dict[str, Any], i: int) -> Any:
+            return r.get(name)
+
+        kind = column.data_type
+        if kind == "number":
+
+            def to_number(token: tuple[str, Any]) -> float:
+                source, value = token
+                if source == "str":
+                    value = value[1:-1].replace("''", "'")
+                elif source not in ("num", "row"):
+                    raise SoqlError("query.soql.type-mismatch", f"{name} is a number column")
+                try:
+                    return float(value)
+                except ValueError as exc:
+                    raise SoqlError(
+                        "query.soql.type-mismatch", f"{value!r} is not a number for {name}"
+                    ) from exc
+
+            return value_of, to_number
+        if kind == "calendar_date":
+
+            def to_time(token: tuple[str, Any]) -> datetime:
+                source, value = token
+                if source == "str":
+                    value = value[1:-1]
+                elif source != "row":
+                    raise SoqlError("query.soql.type-mismatch", f"{name} is a timestamp column")
+                try:
+                    return _timestamp(value)
+                except ValueError as exc:
+                    raise SoqlError("query.soql.type-mismatch", str(exc)) from exc
+
+            return value_of, to_time
+        return value_of, lambda t: _text_literal(t, name)
+
+
+def _text_literal(token: tuple[str, Any], name: str) -> str:
+    source, value = token
+    if source == "row":
+        return value if isinstance(value, str) else json.dumps(value)
+    if source != "str":
+        raise SoqlError("query.soql.type-mismatch", f"{name} is a text column, got {value!r}")
+    return value[1:-1].replace("''", "'")
+
+
+def _row_id(index: int) -> str:
+    return f"row-{index >> 12:04x}.{index & 0xFFF:03x}"
+
+
+def _split_top(text: str) -> list[str]:
+    """Split on commas outside parentheses."""
+    parts, depth, current = [], 0, []
+    for char in text:
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        if char == "," and depth == 0:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current))
+    return [p.strip() for p in parts if p.strip()]
+
+
+# -- the server -----------------------------------------------------------------------------
+
+
+class SocrataReplica:
+    """A Socrata domain with the given datasets, for integration tests."""
+
+    def __init__(
+        self,
+        datasets: Iterable[ReplicaDataset] = (),
+        *,
+        anonymous_budget: int | None = None,
+        window_s: float = 60.0,
+        valid_tokens: Iterable[str] | None = None,
+        compress: bool = True,
+    ) -> None:
+        self.datasets = {d.view_id: d for d in datasets}
+        self.anonymous_budget = anonymous_budget
+        self.window_s = window_s
+        self.valid_tokens = set(valid_tokens) if valid_tokens is not None else None
+        self.compress = compress
+        self.errors: list[str] = []
+        self._lock = threading.Lock()
+        self._requests: list[RecordedRequest] = []
+        self._hits: dict[str, deque[float]] = {}
+        self._faults: list[_Fault] = []
+        self._request_ids = 0
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> SocrataReplica:
+        if self._server is not None:
+            return self
+        server = _Server(("127.0.0.1", 0), _Handler)
+        server.replica = self
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="socrata-replica",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = None
+        self._thread = None
+
+    def __enter__(self) -> SocrataReplica:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the replica is not running (use it as a context manager)")
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        with self._lock:
+            return list(self._requests)
+
+    # -- the data --------------------------------------------------------------------------
+
+    def set_rows(
+        self, view_id: str, rows: list[dict[str, Any]], rows_updated_at: int | None = None
+    ) -> None:
+        """Replace a dataset's rows, as a publication does (``rowsUpdatedAt`` moves on)."""
+        with self._lock:
+            dataset = self.datasets[view_id]
+            updated = rows_updated_at or dataset.view.rows_updated_at + 3600
+            dataset.rows = rows
+            dataset.view = replace(dataset.view, rows_updated_at=updated)
+
+    def rename_column(self, view_id: str, old: str, new: str) -> None:
+        """The publisher renames a column: metadata and rows change together."""
+        with self._lock:
+            dataset = self.datasets[view_id]
+            columns = tuple(
+                replace(c, field_name=new, name=new.upper()) if c.field_name == old else c
+                for c in dataset.view.columns
+            )
+            dataset.view = replace(dataset.view, columns=columns)
+            dataset.rows = [
+                {(new if k == old else k): v for k, v in r.items()} for r in dataset.rows
+            ]
+
+    # -- fault injection -------------------------------------------------------------------
+
+    def _queue(self, times: int, fault: _Fault) -> None:
+        if fault.on not in TARGETS:
+            raise ValueError(f"unknown fault target {fault.on!r}; one of {sorted(TARGETS)}")
+        with self._lock:
+            self._faults.extend([fault] * times)
+
+    def fail_next(
+        self,
+        status: int,
+        *,
+        times: int = 1,
+        retry_after: float | str | None = None,
+        body: str | bytes | None = None,
+        content_type: str = JSON_TYPE,
+        on: str = "any",
+    ) -> None:
+        """Answer ``status`` (with ``Retry-After`` when given) to the next matching requests."""
+        if body is None:
+            body = json.dumps({"code": f"http_{status}", "error": True, "message": "injected"})
+        raw = body.encode("utf-8") if isinstance(body, str) else body
+        header = None
+        if retry_after is not None:
+            header = retry_after if isinstance(retry_after, str) else str(math.ceil(retry_after))
+        self._queue(
+            times,
+            _Fault(
+                "status",
+                on=on,
+                status=status,
+                body=raw,
+                content_type=content_type,
+                retry_after=header,
+            ),
+        )
+
+    def stall_next(self, seconds: float, *, times: int = 1, on: str = "any") -> None:
+        """Sleep before answering (normally): for client timeouts."""
+        self._queue(times, _Fault("stall", on=on, seconds=seconds))
+
+    def cut_next(self, *, times: int = 1, on: str = "any") -> None:
+        """Send part of a chunked body, then close the connection without ending it."""
+        self._queue(times, _Fault("cut", on=on))
+
+    def truncate_next(self, *, times: int = 1, on: str = "any") -> None:
+        """Declare the full ``Content-Length`` but send half of the body, then close."""
+        self._queue(times, _Fault("truncate", on=on))
+
+    def truncate_json_next(self, *, times: int = 1, on: str = "any") -> None:
+        """A complete HTTP answer whose JSON array stops half-way (no closing bracket)."""
+        self._queue(times, _Fault("truncate_json", on=on))
+
+    def malformed_next(
+        self,
+        body: str | bytes = "<!DOCTYPE html><html><body>Manutenzione in corso</body></html>",
+        *,
+        content_type: str = HTML_TYPE,
+        times: int = 1,
+        on: str = "any",
+    ) -> None:
+        """Answer 200 with another body (a maintenance page by default)."""
+        raw = body.encode("utf-8") if isinstance(body, str) else body
+        self._queue(times, _Fault("malformed", on=on, body=raw, content_type=content_type))
+
+    def latin1_next(self, *, times: int = 1, on: str = "any") -> None:
+        """Encode the next answers in Latin-1 while still announcing UTF-8."""
+        self._queue(times, _Fault("latin1", on=on))
+
+    def duplicate_row_next(self, *, times: int = 1, on: str = "page", skip: int = 0) -> None:
+        """Repeat the first row of the next row answers at their end."""
+        self._queue(times, _Fault("duplicate", on=on, skip=skip))
+
+    def drop_row_next(self, *, times: int = 1, on: str = "page", skip: int = 0) -> None:
+        """Leave one row (the middle one) out of the next row answers."""
+        self._queue(times, _Fault("drop", on=on, skip=skip))
+
+    def rename_column_next(
+        self, old: str, new: str, *, times: int = 1, on: str = "page", skip: int = 0
+    ) -> None:
+        """The next row answers call column ``old`` ``new`` (rows and headers)."""
+        self._queue(times, _Fault("rename", on=on, names=(old, new), skip=skip))
+
+    def _take_fault(self, kind: str) -> _Fault | None:
+        with self._lock:
+            for index, fault in enumerate(self._faults):
+                if (
+                    fault.on == "any"
+                    or fault.on == kind
+                    or (fault.on == "resource" and kind in ("page", "count"))
+                ):
+                    if fault.skip:
+                        self._faults[index] = replace(fault, skip=fault.skip - 1)
+                        return None
+                    return self._faults.pop(index)
+        return None
+
+    # -- request handling ------------------------------------------------------------------
+
+    def _handle(self, handler: _Handler, *, send_body: bool) -> None:
+        try:
+            self._serve(handler, send_body=send_body)
+        except (ConnectionError, TimeoutError):
+            handler.close_connection = True
+        except Exception as exc:
+            self.errors.append(f"{type(exc).__name__}: {exc}")
+            handler.close_connection = True
+            with contextlib.suppress(OSError):
+                self._send(handler, _error(500, "internal", "replica error"), send_body=send_body)
+
+    def _serve(self, handler: _Handler, *, send_body: bool) -> None:
+        split = urlsplit(handler.path)
+        path = unquote(split.path)
+        record = RecordedRequest(
+            method=handler.command,
+            path=path,
+            query=dict(parse_qsl(split.query, keep_blank_values=True)),
+            headers=Headers(handler.headers.items()),
+            client=handler.client_address[0],
+            received_at=time.monotonic(),
+        )
+        with self._lock:
+            self._requests.append(record)
+            self._request_ids += 1
+            request_id = f"{self._request_ids:032x}"
+
+        token = record.headers.get("X-App-Token") or record.query.get("$$app_token")
+        fault = None
+        if token and self.valid_tokens is not None and token not in self.valid_tokens:
+            answer = _error(403, "invalid_app_token", "Invalid app_token specified")
+        elif not token and (retry_after := self._admit(record.client, record.received_at)):
+            answer = _error(429, "throttled", "Too many requests: use an app token")
+            answer.headers["Retry-After"] = str(retry_after)
+        else:
+            fault = self._take_fault(record.kind)
+            if fault is not None and fault.kind == "status":
+                answer = _Answer(fault.status, fault.body, fault.content_type)
+                if fault.retry_after is not None:
+                    answer.headers["Retry-After"] = fault.retry_after
+            elif fault is not None and fault.kind == "malformed":
+                answer = _Answer(200, fault.body, fault.content_type)
+            else:
+                if fault is not None and fault.kind == "stall":
+                    time.sleep(fault.seconds)
+                answer = self._route(path, record.query)
+                if answer.rows is not None:
+                    self._finish_rows(answer, fault)
+        answer.headers.setdefault("X-Socrata-RequestId", request_id)
+        kind = fault.kind if fault is not None else ""
+        if kind == "latin1":
+            answer.body = answer.body.decode("utf-8").encode("latin-1", errors="replace")
+        if kind == "truncate_json":
+            answer.body = answer.body[: max(1, len(answer.body) // 2)]
+        streamed = path.startswith("/resource/") and answer.status == 200
+        self._send(
+            handler,
+            answer,
+            send_body=send_body,
+            record=record,
+            streamed=streamed,
+            cut=kind == "cut",
+            truncate=kind == "truncate",
+        )
+
+    def _admit(self, client: str, now: float) -> int | None:
+        if self.anonymous_budget is None:
+            return None
+        with self._lock:
+            hits = self._hits.setdefault(client, deque())
+            while hits and hits[0] <= now - self.window_s:
+                hits.popleft()
+            if len(hits) >= self.anonymous_budget:
+                return max(1, math.ceil(hits[0] + self.window_s - now))
+            hits.append(now)
+            return None
+
+    def _finish_rows(self, answer: _Answer, fault: _Fault | None) -> None:
+        rows = answer.rows or []
+        kind = fault.kind if fault else ""
+        if kind == "duplicate" and rows:
+            rows = [*rows, dict(rows[0])]
+        elif kind == "drop" and rows:
+            rows = rows[: len(rows) // 2] + rows[len(rows) // 2 + 1 :]
+        elif kind == "rename" and fault is not None:
+            old, new = fault.names
+            rows = [{(new if k == old else k): v for k, v in r.items()} for r in rows]
+            answer.fields = [new if f == old else f for f in answer.fields]
+        answer.body = soda_json(rows)
+        answer.headers["X-SODA2-Fields"] = json.dumps(answer.fields, separators=(",", ":"))
+        answer.headers["X-SODA2-Types"] = json.dumps(answer.types, separators=(",", ":"))
+
+    def _send(
+        self,
+        handler: _Handler,
+        answer: _Answer,
+        *,
+        send_body: bool,
+        record: RecordedRequest | None = None,
+        streamed: bool = False,
+        cut: bool = False,
+        truncate: bool = False,
+    ) -> None:
+        body = answer.body
+        headers = {"Content-Type": answer.content_type, **answer.headers}
+        accepts_gzip = record is not None and "gzip" in record.headers.get("Accept-Encoding", "")
+        if streamed and self.compress and accepts_gzip:
+            body = gzip.compress(body, mtime=0)
+            headers["Content-Encoding"] = "gzip"
+        chunked = (streamed or cut) and not truncate
+        if chunked:
+            headers["Transfer-Encoding"] = "chunked"
+        else:
+            headers["Content-Length"] = str(len(body))
+        if cut or truncate:
+            headers["Connection"] = "close"
+        if record is not None:
+            record.response_headers = Headers(headers.items())
+            record.status = answer.status
+        handler.send_response(answer.status)
+        for name, value in headers.items():
+            handler.send_header(name, value)
+        handler.end_headers()
+        if send_body:
+            if truncate:
+                handler.wfile.write(body[: len(body) // 2])
+            elif chunked:
+                payload = body[: len(body) // 2] if cut else body
+                for start in range(0, len(payload), CHUNK):
+                    piece = payload[start : start + CHUNK]
+                    handler.wfile.write(f"{len(piece):X}\r\n".encode() + piece + b"\r\n")
+                if not cut:
+                    handler.wfile.write(b"0\r\n\r\n")
+            else:
+                handler.wfile.write(body)
+        handler.wfile.flush()
+        if cut or truncate:
+            handler.close_connection = True
+
+    # -- routes ----------------------------------------------------------------------------
+
+    def _route(self, path: str, query: dict[str, str]) -> _Answer:
+        views = re.fullmatch(r"/api/views/([a-z0-9]{4}-[a-z0-9]{4})\.json", path)
+        if views:
+            dataset = self.datasets.get(views.group(1))
+            if dataset is None:
+                return _error(404, "not_found", f"Cannot find view with id {views.group(1)}")
+            document = dataset.view.document()
+            return _Answer(
+                200,
+                json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode(),
+                headers={"Last-Modified": _http_date(dataset.view.rows_updated_at)},
+            )
+        resource = re.fullmatch(r"/resource/([a-z0-9]{4}-[a-z0-9]{4})\.json", path)
+        if resource:
+            dataset = self.datasets.get(resource.group(1))
+            if dataset is None:
+                return _error(404, "not_found", f"Cannot find dataset {resource.group(1)}")
+            try:
+                answer = self._query(dataset, query)
+            except SoqlError as exc:
+                return _error(400, exc.code, str(exc))
+            stamp = _http_date(dataset.view.rows_updated_at)
+            answer.headers["Last-Modified"] = stamp
+            answer.headers["X-SODA2-Truth-Last-Modified"] = stamp
+            return answer
+        return _Answer(404, b"<!DOCTYPE html><title>Page not found</title>", HTML_TYPE)
+
+    def _query(self, dataset: ReplicaDataset, query: dict[str, str]) -> _Answer:
+        unknown = sorted(k for k in query if k.startswith("$") and k not in KNOWN_PARAMS)
+        if unknown:
+            raise SoqlError("query.soql.invalid", f"Unrecognized arguments {unknown}")
+        conditions = []
+        for name, value in query.items():
+            if name.startswith("$"):
+                continue
+            literal = "'" + value.replace("'", "''") + "'"
+            conditions.append(_Where(dataset, f"{name} = {literal}").compile())
+        if query.get("$where", "").strip():
+            conditions.append(_Where(dataset, query["$where"]).compile())
+        try:
+            limit = int(query.get("$limit", DEFAULT_LIMIT))
+            offset = int(query.get("$offset", 0))
+        except ValueError as exc:
+            raise SoqlError("query.soql.invalid", f"bad $limit or $offset: {exc}") from exc
+        if limit < 0 or offset < 0:
+            raise SoqlError("query.soql.invalid", "$limit and $offset must not be negative")
+        if limit > MAX_LIMIT:
+            raise SoqlError(
+                "query.execution.limit-too-high",
+                f"$limit must be at most {MAX_LIMIT} on a SODA 2.0 endpoint, got {limit}",
+            )
+        with self._lock:
+            rows = list(enumerate(dataset.rows))
+        matching = [(i, r) for i, r in rows if all(c(r, i) for c in conditions)]
+        items = _split_top(query.get("$select", "")) or [
+            c.field_name for c in dataset.view.columns if not c.field_name.startswith(":")
+        ]
+        selections = [_selection(item) for item in items]
+        aggregates = [s for s in selections if s[0] == "count(*)"]
+        if aggregates:
+            if len(aggregates) != len(selections):
+                raise SoqlError("query.soql.invalid", "count(*) needs $group to mix with columns")
+            result = [{alias: str(len(matching)) for _, alias in selections}]
+            return _Answer(
+                200,
+                rows=result,
+                fields=[a for _, a in selections],
+                types=["number"] * len(selections),
+            )
+        for source, _ in selections:
+            if source != ":id" and dataset.column(source) is None:
+                raise SoqlError("query.soql.no-such-column", f"No such column: {source}")
+        if query.get("$order", "").strip():
+            for item in reversed(_split_top(query["$order"])):
+                words = item.split()
+                name = words[0]
+                descending = len(words) > 1 and words[1].lower() == "desc"
+                key = _sort_key(dataset, name)
+                matching.sort(key=lambda pair, key=key: key(pair), reverse=descending)
+        page = matching[offset : offset + limit]
+        projected = []
+        for index, row in page:
+            out = {}
+            for source, alias in selections:
+                value = _row_id(index) if source == ":id" else row.get(source)
+                if value is not None:
+                    out[alias] = value
+            projected.append(out)
+        types = []
+        for source, _ in selections:
+            column = dataset.column(source)
+            types.append(
+                "row_identifier"
+                if column is None
+                else SODA2_TYPES.get(column.data_type, column.data_type)
+            )
+        return _Answer(200, rows=projected, fields=[a for _, a in selections], types=types)
+
+
+def _selection(item: str) -> tuple[str, str]:
+    parts = re.split(r"\s+as\s+", item, flags=re.IGNORECASE)
+    source = parts[0].strip()
+    alias = parts[1].strip() if len(parts) > 1 else source
+    if source.replace(" ", "").lower() == "count(*)":
+        return "count(*)", alias if len(parts) > 1 else "count"
+    if not re.fullmatch(r"[A-Za-z_:@][A-Za-z0-9_:@]*", source):
+        raise SoqlError("query.soql.invalid", f"unsupported $select item {item!r}")
+    return source, alias
+
+
+def _sort_key(dataset: ReplicaDataset, name: str) -> Callable[[tuple[int, dict[str, Any]]], Any]:
+    if name == ":id":
+        return lambda pair: pair[0]
+    column = dataset.column(name)
+    if column is None:
+        raise SoqlError("query.soql.no-such-column", f"No such column: {name}")
+
+    def key(pair: tuple[int, dict[str, Any]]) -> tuple[int, Any]:
+        value = pair[1].get(name)
+        if value is None:
+            return (1, 0)  # nulls last [A]
+        if column.data_type == "number":
+            return (0, float(value))
+        return (0, str(value))
+
+    return key
+
+
+def _http_date(epoch: int) -> str:
+    return email.utils.formatdate(epoch, usegmt=True)
+
+
+def dataset(
+    view_id: str,
+    columns: Sequence[str | Column],
+    rows: Iterable[dict[str, Any]] = (),
+    *,
+    name: str = "Dataset",
+    rows_updated_at: int = 1_732_000_000,
+    license_id: str = "CC0_10",
+) -> ReplicaDataset:
+    """A dataset from ``"field:type"`` column specs (type defaults to text) and rows."""
+    parsed = []
+    for column in columns:
+        if isinstance(column, str):
+            field_name, _, kind = column.rpartition(":")
+            if kind not in SODA2_TYPES:
+                field_name, kind = column, "text"
+            column = Column(field_name, kind, field_name.upper().lstrip(":"))
+        parsed.append(column)
+    view = View(
+        view_id,
+        name,
+        tuple(parsed),
+        attribution="Regione Lombardia",
+        license_id=license_id,
+        rows_updated_at=rows_updated_at,
+    )
+    return ReplicaDataset(view, list(rows))
+
+
+def archive_answers(
+    archive: Any,
+    dataset_name: str,
+    pages: Sequence[bytes],
+    *,
+    select: Sequence[str],
+    count: int | None = None,
+    where: str | None = None,
+    view_id: str = "abcd-1234",
+    partition: str | None = None,
+) -> Any:
+    """An archived retrieval holding ``pages`` as the client records them (for unit tests)."""
+    from ingestion.lombardia import soda
+
+    url = soda.resource_url(soda.DEFAULT_BASE_URL, view_id)
+    with archive.retrieve(
+        soda.SOURCE, dataset_name, source_mode="live", partition=partition
+    ) as staged:
+        for number, body in enumerate(pages, start=1):
+            name = soda.page_name(number)
+            staged.path_for(name).write_bytes(body)
+            offset = (number - 1) * soda.PAGE_SIZE
+            params = soda.query_params(select, where, limit=soda.PAGE_SIZE, offset=offset)
+            staged.record(name, url=url, params=params, status=200)
+        if count is not None:
+            staged.path_for(soda.COUNT_FILE).write_bytes(soda_json([{"rows": str(count)}]))
+            staged.record(soda.COUNT_FILE, url=url, params=soda.count_params(where), status=200)
+    return staged.result
