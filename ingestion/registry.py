@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from ingestion import istat
+from ingestion import afol, ats, cittametropolitana, energy, ispra, istat, lombardia
 from ingestion.common.dataset import Dataset
 
-DATASETS: tuple[Dataset, ...] = (*istat.DATASETS,)
+DATASETS: tuple[Dataset, ...] = (
+    *istat.DATASETS,
+    *lombardia.DATASETS,
+    *ispra.DATASETS,
+    *ats.DATASETS,
+    *afol.DATASETS,
+    *cittametropolitana.DATASETS,
+    *energy.DATASETS,
+)
 
 
 def by_key(key: str) -> Dataset:

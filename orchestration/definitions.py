@@ -10,14 +10,14 @@ from orchestration.ingestion import INGESTION_ASSETS
 from orchestration.jobs import JOBS
 from orchestration.progress import progress_logger
 from orchestration.publication import EXPORT_ASSETS, published_warehouse
-from orchestration.resources import pipeline_resource_from_env
+from orchestration.resources import PipelineResource
 
 defs = dg.Definitions(
     assets=[*INGESTION_ASSETS, dbt_models, published_warehouse, *EXPORT_ASSETS],
     asset_checks=VALIDATION_CHECKS,
     jobs=JOBS,
     resources={
-        "pipeline": pipeline_resource_from_env(),
+        "pipeline": PipelineResource(),
         "dbt": dbt_resource(),
     },
     loggers={"console": dg.colored_console_logger, "progress": progress_logger},

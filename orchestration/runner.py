@@ -69,10 +69,12 @@ def build_fingerprint(settings: Settings) -> str:
             "select table_name from information_schema.tables where table_schema = 'raw' order by 1"
         ).fetchall()
         for (table,) in tables:
-            retrieval = con.execute(
-                f'select any_value(_retrieval_id) from raw."{table}"'
+            # Every partition's retrieval: a table published by year holds several.
+            retrievals = con.execute(
+                f"select string_agg(distinct _retrieval_id, ',' order by _retrieval_id) "
+                f'from raw."{table}"'
             ).fetchone()[0]
-            digest.update(f"{table}={retrieval}\n".encode())
+            digest.update(f"{table}={retrievals}\n".encode())
     _hash_tree(digest, REPO_ROOT / "dbt_project", DBT_INPUTS, (".sql", ".yml", ".csv", ".md"))
     _hash_tree(digest, REPO_ROOT, CODE_DIRS, (".py", ".json", ".gz"))
     return digest.hexdigest()

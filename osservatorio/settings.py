@@ -34,12 +34,13 @@ class Settings:
     base_urls: dict[str, str] = field(default_factory=dict)
     # Seconds between two requests to the same host, per source (0 = no pacing).
     min_intervals: dict[str, float] = field(default_factory=dict)
+    # Per-source exceptions to ``source_mode`` (e.g. ISTAT live, the rest from the snapshot).
+    source_modes: dict[str, SourceMode] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.source_mode not in SOURCE_MODES:
-            raise ValueError(
-                f"source mode {self.source_mode!r} is not one of {', '.join(SOURCE_MODES)}"
-            )
+        for mode in (self.source_mode, *self.source_modes.values()):
+            if mode not in SOURCE_MODES:
+                raise ValueError(f"source mode {mode!r} is not one of {', '.join(SOURCE_MODES)}")
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -55,12 +56,23 @@ class Settings:
             for key, value in os.environ.items()
             if key.startswith(ENV_PREFIX) and key.endswith("_MIN_INTERVAL")
         }
+        mode_prefix = ENV_PREFIX + "SOURCE_MODE_"
+        modes = {
+            key[len(mode_prefix) :].lower(): value
+            for key, value in os.environ.items()
+            if key.startswith(mode_prefix)
+        }
         return cls(
             data_dir=data_dir,
             source_mode=_env("SOURCE_MODE", "snapshot"),  # type: ignore[arg-type]
             base_urls=base_urls,
             min_intervals=intervals,
+            source_modes=modes,  # type: ignore[arg-type]
         )
+
+    def mode_for(self, source: str) -> SourceMode:
+        """The mode of one source: its own setting if any, else the global one."""
+        return self.source_modes.get(source, self.source_mode)
 
     def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]

@@ -29,8 +29,9 @@ def acquire(dataset: Dataset, settings: Settings, partition: str | None = None) 
     """
     archive = RawArchive(settings.raw_dir)
     context = FetchContext(settings=settings, archive=archive, partition=partition)
+    mode = settings.mode_for(dataset.source)
     extra: dict[str, object] = {}
-    if settings.source_mode == "snapshot":
+    if mode == "snapshot":
         extra["synthetic"] = dataset.synthetic_snapshot
     elif dataset.probe is not None:
         version = dataset.probe(context)
@@ -42,11 +43,11 @@ def acquire(dataset: Dataset, settings: Settings, partition: str | None = None) 
     with archive.retrieve(
         dataset.source,
         dataset.name,
-        source_mode=settings.source_mode,
+        source_mode=mode,
         partition=partition,
         extra=extra,
     ) as staged:
-        if settings.source_mode == "snapshot":
+        if mode == "snapshot":
             for item in dataset.snapshot(partition):
                 target = staged.path_for(item.name)
                 opener = gzip.open if item.path.suffix == ".gz" else open
@@ -105,8 +106,9 @@ def ingest(
             if partition is None:
                 raise
             # A year the source has not published yet (e.g. ISPRA's latest): not an error.
-            log.warning("%s: partition %s not published yet (%s)", dataset.key, partition,
-                        exc.cause)
+            log.warning(
+                "%s: partition %s not published yet (%s)", dataset.key, partition, exc.cause
+            )
             results.append(PartitionResult(partition, None, 0, None, loaded=False))
             continue
         state = raw_table_state(settings.warehouse_path, dataset.table, partition)

@@ -92,7 +92,11 @@ def test_an_unpublished_year_is_skipped_not_fatal(tmp_path: Path) -> None:
 
     from dataclasses import replace
 
-    results = ingest(replace(dataset, fetch=fetch, probe=None),
-                     Settings(data_dir=tmp_path / "data", source_mode="live"))
+    results = ingest(
+        replace(dataset, fetch=fetch, probe=None),
+        Settings(data_dir=tmp_path / "data", source_mode="live"),
+    )
     assert [(r.partition, r.rows, r.retrieval is None) for r in results] == [
-        ("2023", 1, False), ("2024", 0, True)]
+        ("2023", 1, False),
+        ("2024", 0, True),
+    ]
