@@ -20,7 +20,8 @@ def column_schema(schema: TableSchema) -> dg.TableSchema:
                 type=str(f.dtype),
                 description=f.description,
                 constraints=dg.TableColumnConstraints(
-                    nullable=not (f.required or f.name in schema.primary_key)
+                    # `required` means the column must be present, not that it is never null.
+                    nullable=f.name not in schema.primary_key
                 ),
             )
             for f in schema.fields
