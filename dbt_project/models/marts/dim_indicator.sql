@@ -26,7 +26,9 @@ final as (
         cast(baseline as double) as baseline,
         cast(target as double) as target,
         cast(target_year as integer) as target_year,
-        cast(citation as varchar) as citation
+        cast(citation as varchar) as citation,
+        cast(baseline_year as integer) as baseline_year,
+        cast(target_direction as varchar) as target_direction
     from catalogue
 
 )

@@ -1,13 +1,22 @@
--- Indicator values by territory (comune, zona, cm) and year.
--- Generic for every ratio indicator in int_indicator__components_unioned:
--- zona and cm aggregates sum numerators and denominators, then take the ratio
--- (never an average of comune ratios); value = round(multiplier * numerator / denominator, 2).
+-- Indicator values by territory and year.
+-- Additive indicators (int_indicator__components_unioned, comune components): zona and cm
+-- aggregates sum numerators and denominators, then take the ratio (never an average of comune
+-- ratios); value = round(multiplier * numerator / denominator, 2), or multiplier * numerator
+-- for a count (no denominator).
+-- Other indicators (int_indicator__direct_values_unioned: medians, province-only rates,
+-- station or employment-centre values) come with their value at each territory they cover.
 
 with
 
 components as (
 
     select * from {{ ref('int_indicator__components_unioned') }}
+
+),
+
+direct_values as (
+
+    select * from {{ ref('int_indicator__direct_values_unioned') }}
 
 ),
 
@@ -107,8 +116,15 @@ final as (
         all_levels.territory_code,
         all_levels.year,
         cast(
-            round(indicators.multiplier * all_levels.numerator / nullif(all_levels.denominator, 0), 2)
-            as double
+            round(
+                case
+                    when all_levels.denominator is null
+                        then indicators.multiplier * all_levels.numerator
+                    else indicators.multiplier * all_levels.numerator
+                        / nullif(all_levels.denominator, 0)
+                end,
+                2
+            ) as double
         ) as value,
         cast(all_levels.numerator as double) as numerator,
         cast(all_levels.denominator as double) as denominator,
@@ -117,6 +133,22 @@ final as (
     from all_levels
     left join indicators
         on all_levels.indicator_id = indicators.indicator_id
+
+    union all
+
+    select
+        direct_values.indicator_id,
+        direct_values.territory_level,
+        direct_values.territory_code,
+        direct_values.year,
+        cast(round(direct_values.value, 2) as double) as value,
+        direct_values.numerator,
+        direct_values.denominator,
+        indicators.unit,
+        direct_values.source_release
+    from direct_values
+    left join indicators
+        on direct_values.indicator_id = indicators.indicator_id
 
 )
 

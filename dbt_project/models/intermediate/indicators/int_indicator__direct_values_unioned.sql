@@ -1,0 +1,42 @@
+-- Indicator values that cannot be built by summing comune components: medians, values
+-- published only for the province (ISTAT labour-force rates), per air-quality station or per
+-- employment centre. Each listed model produces, for every territory it covers:
+-- indicator_id, territory_level, territory_code, year, value, numerator, denominator,
+-- source_release (numerator and denominator may be null). They reach fct_indicator_value as
+-- they are.
+
+{%- set indicator_models = [
+] %}
+
+with
+
+unioned as (
+
+    {% for indicator_model in indicator_models %}
+    select
+        indicator_id,
+        territory_level,
+        territory_code,
+        year,
+        cast(value as double) as value,
+        cast(numerator as double) as numerator,
+        cast(denominator as double) as denominator,
+        source_release
+    from {{ indicator_model }}
+    union all
+    {% endfor %}
+    -- Typed and empty, so the union is valid whatever the list holds.
+    select
+        cast(null as varchar) as indicator_id,
+        cast(null as varchar) as territory_level,
+        cast(null as varchar) as territory_code,
+        cast(null as integer) as year,
+        cast(null as double) as value,
+        cast(null as double) as numerator,
+        cast(null as double) as denominator,
+        cast(null as varchar) as source_release
+    where false
+
+)
+
+select * from unioned
