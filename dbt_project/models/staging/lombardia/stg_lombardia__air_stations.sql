@@ -39,7 +39,7 @@ renamed as (
         nometiposensore as sensor_type,
         unitamisura as unit,
         comune as comune_name,
-        upper(strip_accents(regexp_replace(trim(replace(comune, '’', '''')), '\s+', ' ', 'g')))
+        {{ normalise_comune_name('comune') }}
             as comune_name_normalised,
         provincia as province_code,
 

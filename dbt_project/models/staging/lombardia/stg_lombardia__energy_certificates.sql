@@ -15,7 +15,7 @@ renamed as (
 
         ----------  strings
         comune as comune_name,
-        upper(strip_accents(regexp_replace(trim(replace(comune, '’', '''')), '\s+', ' ', 'g')))
+        {{ normalise_comune_name('comune') }}
             as comune_name_normalised,
         provincia as province_code,
         classificazione_dpr as use_category_code,

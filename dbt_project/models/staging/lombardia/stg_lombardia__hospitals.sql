@@ -19,7 +19,7 @@ renamed as (
         indirizzo as address,
         cap as postcode,
         localita as comune_name,
-        upper(strip_accents(regexp_replace(trim(replace(localita, '’', '''')), '\s+', ' ', 'g')))
+        {{ normalise_comune_name('localita') }}
             as comune_name_normalised,
 
         ----------  numerics

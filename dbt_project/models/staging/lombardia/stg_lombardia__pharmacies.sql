@@ -19,7 +19,7 @@ renamed as (
         indirizzo as address,
         cap as postcode,
         comune as comune_name,
-        upper(strip_accents(regexp_replace(trim(replace(comune, '’', '''')), '\s+', ' ', 'g')))
+        {{ normalise_comune_name('comune') }}
             as comune_name_normalised,
         sigla_provincia as province_code,
 
