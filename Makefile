@@ -9,13 +9,14 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster
 
-.PHONY: run test ui lint format install snapshot clean help
+.PHONY: run test ui lint format install snapshot clean help sql
 
 help:
 	@echo "make run    set up, run the whole pipeline on the bundled snapshot, print a summary"
 	@echo "make test   set up and run the test suite"
 	@echo "make ui     Dagster UI on http://127.0.0.1:3000"
 	@echo "make lint   ruff"
+	@echo "make sql Q='select ...'   query the published warehouse (read-only)"
 
 $(UV):
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version' 
@@ -40,6 +41,9 @@ ui: install
 	@mkdir -p $(DAGSTER_HOME) && test -f $(DAGSTER_HOME)/dagster.yaml || printf 'telemetry:\n  enabled: false\n' > $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/osservatorio prepare
 	$(BIN)/dagster dev --host 127.0.0.1 --port 3000 --workspace workspace.yaml
+
+sql: install
+	@$(BIN)/osservatorio sql "$(Q)"
 
 lint: install
 	$(BIN)/ruff check .

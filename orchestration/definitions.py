@@ -9,11 +9,11 @@ from orchestration.dbt import dbt_models, dbt_resource
 from orchestration.ingestion import INGESTION_ASSETS
 from orchestration.jobs import JOBS
 from orchestration.progress import progress_logger
-from orchestration.publication import EXPORT_ASSETS, published_warehouse
+from orchestration.publication import EXPORT_ASSETS, dbt_docs, published_warehouse
 from orchestration.resources import PipelineResource
 
 defs = dg.Definitions(
-    assets=[*INGESTION_ASSETS, dbt_models, published_warehouse, *EXPORT_ASSETS],
+    assets=[*INGESTION_ASSETS, dbt_models, published_warehouse, dbt_docs, *EXPORT_ASSETS],
     asset_checks=VALIDATION_CHECKS,
     jobs=JOBS,
     resources={

@@ -4,12 +4,19 @@ Both sit downstream of every dbt model and check, so a failed build or a failed 
 check stops the run before anything public changes.
 """
 
+import os
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+
 import dagster as dg
+from dagster_dbt import DbtCliResource
 
 from exports.indicators import export_indicator
-from orchestration.dbt import dbt_models
+from orchestration.dbt import WAREHOUSE_ENV, dbt_models
 from orchestration.resources import OWNER, PipelineResource
-from warehouse.duck import connect_read
+from warehouse.duck import connect_read, write_lock
 from warehouse.publish import publish_warehouse
 
 PUBLISHED_WAREHOUSE = dg.AssetKey(["warehouse", "published"])
@@ -39,6 +46,35 @@ def published_warehouse(pipeline: PipelineResource) -> dg.MaterializeResult:
             "path": dg.MetadataValue.path(str(path)),
             "bytes": path.stat().st_size,
             "mart_tables": ", ".join(t for (t,) in tables),
+        }
+    )
+
+
+@dg.asset(
+    key=dg.AssetKey(["exports", "dbt_docs"]),
+    group_name="exports",
+    description="The warehouse documentation site (dbt docs: every model, column, test and "
+    "lineage), as one self-contained HTML page published with the exports.",
+    owners=[OWNER],
+    kinds={"dbt", "html"},
+    deps=[PUBLISHED_WAREHOUSE],
+)
+def dbt_docs(pipeline: PipelineResource, dbt: DbtCliResource) -> dg.MaterializeResult:
+    settings = pipeline.settings()
+    target = settings.exports_dir / "docs" / "index.html"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.environ[WAREHOUSE_ENV] = str(settings.warehouse_path)
+    with tempfile.TemporaryDirectory() as scratch, write_lock(settings.warehouse_path):
+        dbt.cli(
+            ["docs", "generate", "--static"], target_path=Path(scratch), raise_on_error=True
+        ).wait()
+        temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+        shutil.copyfile(Path(scratch) / "static_index.html", temporary)
+        os.replace(temporary, target)
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(target)),
+            "bytes": target.stat().st_size,
         }
     )
 

@@ -16,11 +16,27 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--force", action="store_true", help="rebuild even if nothing changed")
     commands.add_parser("summary", help="print tables, row counts and paths")
     commands.add_parser("prepare", help="parse the dbt project (writes its manifest)")
+    sql = commands.add_parser("sql", help="query the published warehouse (read-only)")
+    sql.add_argument("query", help='SQL, e.g. "select * from marts.dim_driver"')
+    sql.add_argument("--csv", action="store_true", help="print CSV instead of a table")
     args = parser.parse_args(argv)
 
     settings = Settings.from_env()
     if getattr(args, "mode", None):
         settings = settings.with_overrides(source_mode=args.mode)
+
+    if args.command == "sql":
+        import polars as pl
+
+        from warehouse.read import query
+
+        result = query(args.query, settings)
+        if args.csv:
+            sys.stdout.write(result.write_csv())
+        else:
+            with pl.Config(tbl_rows=200, tbl_cols=30, fmt_str_lengths=60, tbl_width_chars=200):
+                print(result)
+        return 0
 
     from orchestration.runner import RunReport, format_summary, run_pipeline
 
