@@ -67,9 +67,7 @@ def test_one_raw_asset_per_declared_dataset_grouped_by_source(graph) -> None:
 
 
 def test_dbt_models_are_grouped_by_layer(graph) -> None:
-    groups = {
-        graph.get(k).group_name
-        for k in graph.get_all_asset_keys()
-        if graph.get(k).is_materializable and "dbt" in graph.get(k).kinds
-    }
+    from orchestration.dbt import dbt_models
+
+    groups = {graph.get(key).group_name for key in dbt_models.keys}
     assert groups == {"staging", "intermediate", "marts", "reference"}
