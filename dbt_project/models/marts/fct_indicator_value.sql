@@ -133,6 +133,9 @@ final as (
     from all_levels
     left join indicators
         on all_levels.indicator_id = indicators.indicator_id
+    -- A comune with nothing to count (no school, no certificate that year) contributes 0 / 0
+    -- so aggregates cover every comune, but has no value of its own to publish.
+    where all_levels.denominator is distinct from 0
 
     union all
 

@@ -6,6 +6,16 @@
 -- they are.
 
 {%- set indicator_models = [
+    ref('int_indicator__d03_02_residential_ep_gl_nren_median'),
+    ref('int_indicator__d06_03_transport_contracts_activated'),
+    ref('int_indicator__d08_01_employment_rate'),
+    ref('int_indicator__d08_02_unemployment_rates'),
+    ref('int_indicator__d08_03_labour_contracts_balance'),
+    ref('int_indicator__d08_04_open_ended_share'),
+    ref('int_indicator__d08_05_employment_centre_users'),
+    ref('int_indicator__d10_04_pm10_exceedance_days'),
+    ref('int_indicator__d10_05a_no2_annual_mean'),
+    ref('int_indicator__d10_05b_pm25_annual_mean'),
 ] %}
 
 with
@@ -17,7 +27,7 @@ unioned as (
         indicator_id,
         territory_level,
         territory_code,
-        year,
+        cast(year as integer) as year,
         cast(value as double) as value,
         cast(numerator as double) as numerator,
         cast(denominator as double) as denominator,
