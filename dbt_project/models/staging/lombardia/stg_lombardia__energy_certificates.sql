@@ -53,7 +53,7 @@ renamed as (
         cast(superf_utile_riscaldata as double) as heated_floor_area_m2,
 
         ----------  booleans
-        classificazione_dpr like 'E.1(%' as is_residential,
+        classificazione_dpr in ('E.1(1)', 'E.1(2)') as is_residential,
 
         ----------  dates
         cast(data_ins as date) as issued_on,
