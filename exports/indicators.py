@@ -12,7 +12,7 @@ from warehouse.duck import connect_read
 
 def indicator_frame(published: Path, indicator_id: str) -> pl.DataFrame:
     with connect_read(published) as con:
-        table = con.execute(
+        table = con.sql(
             """
             select v.indicator_id, v.territory_level, v.territory_code, v.year,
                    v.value, v.numerator, v.denominator, v.unit, v.source_release
@@ -20,7 +20,7 @@ def indicator_frame(published: Path, indicator_id: str) -> pl.DataFrame:
             where v.indicator_id = ?
             order by v.territory_level, v.territory_code, v.year
             """,
-            [indicator_id],
+            params=[indicator_id],
         ).to_arrow_table()
         return pl.from_arrow(table)
 

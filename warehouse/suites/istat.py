@@ -15,6 +15,7 @@ METROPOLITAN_COMUNI = 133
 
 def _comuni_expectations() -> list[gxe.Expectation]:
     import great_expectations.expectations as gxe
+    from great_expectations.expectations.row_conditions import Column
 
     return [
         # Structure: the columns every later step relies on.
@@ -34,20 +35,18 @@ def _comuni_expectations() -> list[gxe.Expectation]:
         gxe.ExpectColumnValuesToMatchRegex(column="codice_comune", regex=r"^\d{6}$"),
         gxe.ExpectColumnValuesToNotBeNull(column="denominazione_it"),
         gxe.ExpectColumnValuesToMatchRegex(column="codice_catastale", regex=r"^[A-Z]\d{3}$"),
-        gxe.ExpectColumnValuesToMatchRegex(column="codice_regione", regex=r"^(0[1-9]|1\d|20)$"),
+        gxe.ExpectColumnValuesToMatchRegex(column="codice_regione", regex=r"^(?:0[1-9]|1\d|20)$"),
         # Italy has had 7,890-8,100 comuni since 2010; far outside that is a broken file.
         gxe.ExpectTableRowCountToBeBetween(min_value=7_500, max_value=8_200),
         # The Città metropolitana is there, whole: 133 comuni, all coded 015xxx.
         gxe.ExpectColumnValuesToMatchRegex(
             column="codice_comune",
             regex=r"^015\d{3}$",
-            row_condition=f'codice_uts=="{METROPOLITAN_UTS}"',
-            condition_parser="pandas",
+            row_condition=Column("codice_uts") == METROPOLITAN_UTS,
         ),
         gxe.ExpectTableRowCountToEqual(
             value=METROPOLITAN_COMUNI,
-            row_condition=f'codice_uts=="{METROPOLITAN_UTS}"',
-            condition_parser="pandas",
+            row_condition=Column("codice_uts") == METROPOLITAN_UTS,
         ),
         gxe.ExpectColumnValueLengthsToEqual(column="codice_uts", value=3),
     ]
