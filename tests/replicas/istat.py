@@ -61,7 +61,6 @@ from __future__ import annotations
 import contextlib
 import math
 import re
-import sys
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -70,7 +69,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import count
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -78,6 +76,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import polars as pl
 
 from ingestion.istat.synthetic import sdmx_csv
+from tests.replicas.server import LocalReplica, ReplicaHandler
 
 AGENCY = "IT1"
 FLOW = "22_289"
@@ -387,37 +386,7 @@ def _text(status: int, message: str) -> _Answer:
     return _Answer(status, message.encode("utf-8"), TEXT_TYPE)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    replica: IstatReplica
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """Quiet: clients that hang up are normal here; anything else is kept for tests."""
-        exc = sys.exc_info()[1]
-        if not isinstance(exc, ConnectionError | TimeoutError):
-            self.replica.errors.append(repr(exc))
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "IstatReplica/1.0"
-    timeout = 10  # idle keep-alive connections end on their own
-    server: _Server
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def version_string(self) -> str:
-        return self.server_version
-
-    def do_GET(self) -> None:
-        self.server.replica._handle(self, send_body=True)
-
-    def do_HEAD(self) -> None:
-        self.server.replica._handle(self, send_body=False)
-
-
-class IstatReplica:
+class IstatReplica(LocalReplica):
     """ISTAT's SDMX web service and comuni file, locally, for integration tests.
 
     ``observations`` are rows of flow 22_289 with columns ``REF_AREA, SEX, AGE,
@@ -431,6 +400,8 @@ class IstatReplica:
     defaults; default: ``default_flow_observations``), ``flow_dimensions`` the key order a
     flow's DSD publishes, to emulate a change of one of them.
     """
+
+    name = "IstatReplica"
 
     def __init__(
         self,
@@ -471,48 +442,8 @@ class IstatReplica:
         self._hits: dict[str, deque[float]] = {}
         self._faults: deque[_Fault] = deque()
         self._ids = count(1)
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
-
-    def start(self) -> IstatReplica:
-        if self._server is not None:
-            return self
-        server = _Server(("127.0.0.1", 0), _Handler)
-        server.replica = self
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="istat-replica",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is None:
-            return
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = None
-        self._thread = None
-
-    def __enter__(self) -> IstatReplica:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the replica is not running (use it as a context manager)")
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
 
     @property
     def sdmx_url(self) -> str:
@@ -568,7 +499,7 @@ class IstatReplica:
 
     # -- request handling ------------------------------------------------------------------
 
-    def _handle(self, handler: _Handler, *, send_body: bool) -> None:
+    def _handle(self, handler: ReplicaHandler, *, send_body: bool) -> None:
         try:
             self._serve(handler, send_body=send_body)
         except (ConnectionError, TimeoutError):
@@ -579,7 +510,7 @@ class IstatReplica:
             with contextlib.suppress(OSError):
                 self._send(handler, _text(500, "replica error"), send_body=send_body)
 
-    def _serve(self, handler: _Handler, *, send_body: bool) -> None:
+    def _serve(self, handler: ReplicaHandler, *, send_body: bool) -> None:
         split = urlsplit(handler.path)
         path = unquote(split.path)
         record = RecordedRequest(
@@ -630,7 +561,7 @@ class IstatReplica:
 
     def _send(
         self,
-        handler: _Handler,
+        handler: ReplicaHandler,
         answer: _Answer,
         *,
         send_body: bool,

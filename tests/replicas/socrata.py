@@ -53,19 +53,18 @@ import gzip
 import json
 import math
 import re
-import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from ingestion.lombardia.synthetic import SODA2_TYPES, Column, View, soda_json
 from tests.replicas.istat import Headers
+from tests.replicas.server import LocalReplica, ReplicaHandler
 
 JSON_TYPE = "application/json;charset=utf-8"
 HTML_TYPE = "text/html; charset=utf-8"
@@ -133,33 +132,6 @@ class _Answer:
     rows: list[dict[str, Any]] | None = None  # a row answer, serialised after row faults
     fields: list[str] = field(default_factory=list)
     types: list[str] = field(default_factory=list)
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    replica: SocrataReplica
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """Quiet: clients that hang up are normal here; anything else is kept for tests."""
-        exc = sys.exc_info()[1]
-        if not isinstance(exc, ConnectionError | TimeoutError):
-            self.replica.errors.append(repr(exc))
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "SocrataReplica/1.0"
-    timeout = 10
-    server: _Server
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def version_string(self) -> str:
-        return self.server_version
-
-    def do_GET(self) -> None:
-        self.server.replica._handle(self, send_body=True)
 
 
 class SoqlError(Exception):
@@ -387,8 +359,10 @@ def _split_top(text: str) -> list[str]:
 # -- the server -----------------------------------------------------------------------------
 
 
-class SocrataReplica:
+class SocrataReplica(LocalReplica):
     """A Socrata domain with the given datasets, for integration tests."""
+
+    name = "SocrataReplica"
 
     def __init__(
         self,
@@ -410,48 +384,8 @@ class SocrataReplica:
         self._hits: dict[str, deque[float]] = {}
         self._faults: list[_Fault] = []
         self._request_ids = 0
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
-
-    def start(self) -> SocrataReplica:
-        if self._server is not None:
-            return self
-        server = _Server(("127.0.0.1", 0), _Handler)
-        server.replica = self
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="socrata-replica",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is None:
-            return
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = None
-        self._thread = None
-
-    def __enter__(self) -> SocrataReplica:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the replica is not running (use it as a context manager)")
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
 
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -582,7 +516,7 @@ class SocrataReplica:
 
     # -- request handling ------------------------------------------------------------------
 
-    def _handle(self, handler: _Handler, *, send_body: bool) -> None:
+    def _handle(self, handler: ReplicaHandler, *, send_body: bool) -> None:
         try:
             self._serve(handler, send_body=send_body)
         except (ConnectionError, TimeoutError):
@@ -593,7 +527,7 @@ class SocrataReplica:
             with contextlib.suppress(OSError):
                 self._send(handler, _error(500, "internal", "replica error"), send_body=send_body)
 
-    def _serve(self, handler: _Handler, *, send_body: bool) -> None:
+    def _serve(self, handler: ReplicaHandler, *, send_body: bool) -> None:
         split = urlsplit(handler.path)
         path = unquote(split.path)
         record = RecordedRequest(
@@ -676,7 +610,7 @@ class SocrataReplica:
 
     def _send(
         self,
-        handler: _Handler,
+        handler: ReplicaHandler,
         answer: _Answer,
         *,
         send_body: bool,

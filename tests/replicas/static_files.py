@@ -34,16 +34,16 @@ from __future__ import annotations
 import contextlib
 import gzip
 import math
-import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
+
+from tests.replicas.server import LocalReplica, ReplicaHandler
 
 TEXT_TYPE = "text/plain; charset=utf-8"
 HTML_TYPE = "text/html; charset=utf-8"
@@ -123,38 +123,10 @@ def _query_key(pairs: Iterable[tuple[str, str]]) -> frozenset[tuple[str, str]]:
     return frozenset((k, v) for k, v in pairs if k)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    replica: StaticFileReplica
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """Quiet: clients that hang up are normal here; anything else is kept for tests."""
-        exc = sys.exc_info()[1]
-        if not isinstance(exc, ConnectionError | TimeoutError):
-            self.replica.errors.append(repr(exc))
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "StaticFileReplica/1.0"
-    timeout = 10  # idle keep-alive connections end on their own
-    server: _Server
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def version_string(self) -> str:
-        return self.server_version
-
-    def do_GET(self) -> None:
-        self.server.replica._handle(self, send_body=True)
-
-    def do_HEAD(self) -> None:
-        self.server.replica._handle(self, send_body=False)
-
-
-class StaticFileReplica:
+class StaticFileReplica(LocalReplica):
     """Fixed files over HTTP, for integration tests of file-download clients."""
+
+    name = "StaticFileReplica"
 
     def __init__(self, *, not_found: StaticFile | None = None) -> None:
         self.not_found = not_found or StaticFile(NOT_FOUND_PAGE, HTML_TYPE, status=404)
@@ -163,8 +135,6 @@ class StaticFileReplica:
         self._lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
         self._faults: deque[_Fault] = deque()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
 
     # -- content ---------------------------------------------------------------------------
 
@@ -198,44 +168,6 @@ class StaticFileReplica:
         return self.base_url + path + (f"?{urlencode(query)}" if query else "")
 
     # -- lifecycle -------------------------------------------------------------------------
-
-    def start(self) -> StaticFileReplica:
-        if self._server is not None:
-            return self
-        server = _Server(("127.0.0.1", 0), _Handler)
-        server.replica = self
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="static-file-replica",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is None:
-            return
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = None
-        self._thread = None
-
-    def __enter__(self) -> StaticFileReplica:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the replica is not running (use it as a context manager)")
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
 
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -293,7 +225,7 @@ class StaticFileReplica:
 
     # -- request handling ------------------------------------------------------------------
 
-    def _handle(self, handler: _Handler, *, send_body: bool) -> None:
+    def _handle(self, handler: ReplicaHandler, *, send_body: bool) -> None:
         try:
             self._serve(handler, send_body=send_body)
         except (ConnectionError, TimeoutError):
@@ -304,7 +236,7 @@ class StaticFileReplica:
             with contextlib.suppress(OSError):
                 self._send(handler, StaticFile(b"replica error", TEXT_TYPE, status=500), send_body)
 
-    def _serve(self, handler: _Handler, *, send_body: bool) -> None:
+    def _serve(self, handler: ReplicaHandler, *, send_body: bool) -> None:
         split = urlsplit(handler.path)
         pairs = parse_qsl(split.query, keep_blank_values=True)
         record = RecordedRequest(
@@ -343,7 +275,7 @@ class StaticFileReplica:
 
     def _send(
         self,
-        handler: _Handler,
+        handler: ReplicaHandler,
         answer: StaticFile,
         send_body: bool,
         *,
