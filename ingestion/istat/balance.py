@@ -25,8 +25,6 @@ from __future__ import annotations
 
 import polars as pl
 
-from ingestion.common.archive import Retrieval, StagedRetrieval
-from ingestion.common.dataset import Dataset, FetchContext, SnapshotFile
 from ingestion.common.schema import Field
 from ingestion.istat import flows, sdmx
 
@@ -81,31 +79,15 @@ def payloads(codes: list[str]) -> list[flows.Payload]:
     ]
 
 
-def fetch(ctx: FetchContext, staged: StagedRetrieval) -> None:
-    flows.fetch(ctx, staged, NAME, payloads(flows.metropolitan_codes(ctx, NAME)))
-
-
-def parse(retrieval: Retrieval) -> pl.DataFrame:
-    return flows.read(retrieval, NAME, DIMENSIONS)
-
-
-def snapshot(partition: str | None = None) -> list[SnapshotFile]:
-    return flows.snapshot_files([(PAYLOAD, SNAPSHOT)])
-
-
-DATASET = Dataset(
-    source=SOURCE,
+DATASET = flows.comune_dataset(
     name=NAME,
+    dimensions=DIMENSIONS,
+    payloads=payloads,
+    snapshot_entries=lambda: [(PAYLOAD, SNAPSHOT)],
     title="Bilancio demografico per comune: nati, morti, iscritti e cancellati",
     description="Demographic balance by comune and year: live births, deaths, registrations "
     "and cancellations of residence (other comuni, abroad, other reasons), both sexes "
     "(ISTAT SDMX dataflow 22_315, DCIS_POPORESBIL1), for the comuni of the Città metropolitana.",
     schema=SCHEMA,
     landing_url=f"{sdmx.DEFAULT_BASE_URL}/dataflow/IT1/{FLOW}",
-    licence="CC BY 4.0",
-    fetch=fetch,
-    parse=parse,
-    snapshot=snapshot,
-    depends_on=("istat/comuni",),
-    synthetic_snapshot=True,
 )

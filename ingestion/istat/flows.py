@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
 from ingestion.common.archive import Retrieval, StagedRetrieval
-from ingestion.common.dataset import FetchContext, SnapshotFile
+from ingestion.common.dataset import Dataset, FetchContext, SnapshotFile
 from ingestion.common.errors import NoRecordsFound, SourceError
 from ingestion.common.http import HttpClient
 from ingestion.common.ingest import extract
@@ -164,3 +164,43 @@ def table_schema(
     if primary_key is None:
         primary_key = (*(f.name for f in dimensions if f.required), "time_period")
     return TableSchema(fields=fields, primary_key=tuple(primary_key), ignored=sdmx.SDMX_ATTRIBUTES)
+
+
+def comune_dataset(
+    *,
+    name: str,
+    dimensions: Sequence[str],
+    payloads: Callable[[list[str]], Sequence[Payload]],
+    snapshot_entries: Callable[[], Sequence[tuple[str, str]]],
+    title: str,
+    description: str,
+    schema: TableSchema,
+    landing_url: str,
+) -> Dataset:
+    """A comune-level SDMX dataset: requests built from the archived comuni list, answers
+    read back by column name, bundled payloads from ``snapshot_entries`` (see
+    ``snapshot_files``). The modules declare only what differs: flow, key, schema, words."""
+
+    def fetch_dataset(ctx: FetchContext, staged: StagedRetrieval) -> None:
+        fetch(ctx, staged, name, payloads(metropolitan_codes(ctx, name)))
+
+    def parse(retrieval: Retrieval) -> pl.DataFrame:
+        return read(retrieval, name, dimensions)
+
+    def snapshot(partition: str | None = None) -> list[SnapshotFile]:
+        return snapshot_files(snapshot_entries())
+
+    return Dataset(
+        source=SOURCE,
+        name=name,
+        title=title,
+        description=description,
+        schema=schema,
+        landing_url=landing_url,
+        licence="CC BY 4.0",
+        fetch=fetch_dataset,
+        parse=parse,
+        snapshot=snapshot,
+        depends_on=("istat/comuni",),
+        synthetic_snapshot=True,
+    )

@@ -34,8 +34,6 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from ingestion.common.archive import Retrieval, StagedRetrieval
-from ingestion.common.dataset import Dataset, FetchContext, SnapshotFile
 from ingestion.common.schema import Field
 from ingestion.istat import flows, sdmx
 
@@ -110,14 +108,6 @@ def payloads(codes: list[str]) -> list[flows.Payload]:
     ]
 
 
-def fetch(ctx: FetchContext, staged: StagedRetrieval) -> None:
-    flows.fetch(ctx, staged, NAME, payloads(flows.metropolitan_codes(ctx, NAME)))
-
-
-def parse(retrieval: Retrieval) -> pl.DataFrame:
-    return flows.read(retrieval, NAME, DIMENSIONS)
-
-
 def snapshot_stems() -> list[tuple[str, str]]:
     """Bundled payloads: one per group of comuni, like the live requests."""
     found = sorted(flows.SNAPSHOT_DIR.glob(f"{NAME}-*.request.json"))
@@ -125,13 +115,11 @@ def snapshot_stems() -> list[tuple[str, str]]:
     return [(payload_name(i), f"{NAME}-{i}") for i in range(1, count + 1)]
 
 
-def snapshot(partition: str | None = None) -> list[SnapshotFile]:
-    return flows.snapshot_files(snapshot_stems())
-
-
-DATASET = Dataset(
-    source=SOURCE,
+DATASET = flows.comune_dataset(
     name=NAME,
+    dimensions=DIMENSIONS,
+    payloads=payloads,
+    snapshot_entries=snapshot_stems,
     title="Unità locali delle imprese e addetti per comune e divisione ATECO (trasporti)",
     description="Local units of active enterprises and their employees (annual average) by "
     "comune, for all sectors and the transport and warehousing divisions H49-H53 "
@@ -140,10 +128,4 @@ DATASET = Dataset(
     schema=SCHEMA,
     landing_url="https://esploradati.istat.it/databrowser/#/it/dw/categories/IT1,Z0500DICA,1.0/"
     "DICA_ASIA/DICA_ASIAULP",
-    licence="CC BY 4.0",
-    fetch=fetch,
-    parse=parse,
-    snapshot=snapshot,
-    depends_on=("istat/comuni",),
-    synthetic_snapshot=True,
 )

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import polars as pl
 
-from ingestion.common.archive import Retrieval, StagedRetrieval
-from ingestion.common.dataset import Dataset, FetchContext, SnapshotFile
 from ingestion.common.schema import Field
 from ingestion.istat import flows, sdmx
 
@@ -48,31 +46,15 @@ def payloads(codes: list[str]) -> list[flows.Payload]:
     ]
 
 
-def fetch(ctx: FetchContext, staged: StagedRetrieval) -> None:
-    flows.fetch(ctx, staged, NAME, payloads(flows.metropolitan_codes(ctx, NAME)))
-
-
-def parse(retrieval: Retrieval) -> pl.DataFrame:
-    return flows.read(retrieval, NAME, DIMENSIONS)
-
-
-def snapshot(partition: str | None = None) -> list[SnapshotFile]:
-    return flows.snapshot_files([(PAYLOAD, NAME)])
-
-
-DATASET = Dataset(
-    source=SOURCE,
+DATASET = flows.comune_dataset(
     name=NAME,
+    dimensions=DIMENSIONS,
+    payloads=payloads,
+    snapshot_entries=lambda: [(PAYLOAD, NAME)],
     title="Popolazione residente al 1° gennaio per comune, sesso ed età",
     description="Resident population on 1 January by comune, sex and single year of age "
     "(ISTAT SDMX dataflow 22_289, DCIS_POPRES1), for the comuni of the Città metropolitana.",
     schema=SCHEMA,
     landing_url="https://esploradati.istat.it/databrowser/#/it/dw/categories/IT1,POP,1.0/"
     "POP_POPULATION/DCIS_POPRES1",
-    licence="CC BY 4.0",
-    fetch=fetch,
-    parse=parse,
-    snapshot=snapshot,
-    depends_on=("istat/comuni",),
-    synthetic_snapshot=True,
 )

@@ -240,7 +240,7 @@ def territory() -> list[Comune]:
         .select("codice_comune", "denominazione_it")
         .iter_rows()
     )
-    with gzip.open(population.snapshot()[0].path) as handle:
+    with gzip.open(population.DATASET.snapshot(None)[0].path) as handle:
         pop = pl.read_csv(handle.read(), infer_schema=False)
     latest = pop["TIME_PERIOD"].max()
     residents = dict(

@@ -85,7 +85,7 @@ def test_answers_of_several_groups_are_stacked_and_d06_computes_by_hand(tmp_path
 
 
 def test_the_snapshot_groups_match_their_requests_and_cover_every_comune() -> None:
-    files = local_units.snapshot()
+    files = local_units.DATASET.snapshot(None)
     assert [f.name for f in files] == [local_units.payload_name(i) for i in range(1, 5)]
     seen: list[str] = []
     for i, file in enumerate(files, start=1):
@@ -102,7 +102,7 @@ def test_the_snapshot_groups_match_their_requests_and_cover_every_comune() -> No
 
 def test_the_snapshot_has_fewer_transport_employees_than_employees() -> None:
     frames = []
-    for file in local_units.snapshot():
+    for file in local_units.DATASET.snapshot(None):
         with gzip.open(file.path) as handle:
             frames.append(pl.read_csv(handle.read(), infer_schema=False))
     cells = pl.concat(frames).with_columns(

@@ -130,7 +130,7 @@ def test_the_snapshot_adds_up_to_the_bundled_population_exactly() -> None:
 
 
 def test_the_snapshot_records_the_real_request() -> None:
-    (file,) = balance.snapshot()
+    (file,) = balance.DATASET.snapshot(None)
     request = json.loads((SNAPSHOT / "population_balance.request.json").read_text())
     assert file.url == request["url"]
     assert file.url.startswith(f"{sdmx.DEFAULT_BASE_URL}/data/IT1,22_315/A.015002+015005+")
