@@ -24,6 +24,9 @@ What the real service does and how the client copes:
   every retrieval (``view.json``), compared with the declared schema before any row is
   fetched (schema drift names the columns), and its ``rowsUpdatedAt`` is the cheap version
   marker for incremental loads.
+- Every row carries the system field ``:updated_at``, the fixed (UTC) timestamp of its last
+  change (dev.socrata.com/docs/system-fields). ``updated_years`` asks which years hold rows
+  changed after a previous ``rowsUpdatedAt``, so a sensor re-fetches only those partitions.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ import os
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +65,9 @@ COUNT_FILE = "count.json"
 COUNT_ALIAS = "rows"
 ORDER = ":id"
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S%.f"  # floating_timestamp, e.g. 2024-01-01T00:00:00.000
+UPDATED_AT = ":updated_at"  # system field: when a row last changed (a fixed timestamp, UTC)
+YEAR_ALIAS = "year"
+UPDATES_FILE = "updated-years.json"
 
 
 def page_name(number: int) -> str:
@@ -133,6 +139,32 @@ def count_params(where: str | None) -> dict[str, str]:
     if where:
         params["$where"] = where
     return params
+
+
+def floating_utc(epoch: int) -> str:
+    """Epoch seconds as a zone-less timestamp literal in UTC, e.g. 2024-05-01T00:00:00.000."""
+    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.000")
+
+
+def updated_years_params(year_field: str, since: int, where: str | None) -> dict[str, str]:
+    """SoQL counting, per year of ``year_field``, the rows matching ``where`` changed after
+    ``since`` (epoch seconds, e.g. a previous ``rowsUpdatedAt``).
+
+    ``:updated_at`` is a fixed timestamp; the literal is written without a zone and means
+    UTC [A: Socrata reads a zone-less literal compared with a fixed timestamp as UTC; its
+    docs compare ``:updated_at > '2014-10-20'``]. ``where`` is parenthesised so an ``or``
+    in it cannot escape the ``and``. [A] dati.lombardia.it's endpoints accept
+    ``date_extract_y`` and ``$group`` on an alias (public code does both on SODA endpoints;
+    Socrata documents ``date_extract_m`` for 2.1 only, ``date_trunc_y`` also for 2.0).
+    No ``$limit``: the default 1,000 groups is far more years than a dataset holds.
+    """
+    changed = f"{UPDATED_AT} > '{floating_utc(since)}'"
+    return {
+        "$select": f"date_extract_y({year_field}) as {YEAR_ALIAS}, count(*) as {COUNT_ALIAS}",
+        "$where": all_of(changed, f"({where})" if where else None) or changed,
+        "$group": YEAR_ALIAS,
+        "$order": YEAR_ALIAS,
+    }
 
 
 def selected_columns(params: dict[str, str]) -> list[str]:
@@ -224,6 +256,40 @@ def parse_count(raw: bytes) -> int:
         return int(row[COUNT_ALIAS] or "")
     except (ValueError, KeyError, TypeError) as exc:
         raise PayloadError(f"unexpected count(*) answer {rows[:2]!r}", retry=False) from exc
+
+
+def parse_updated_years(raw: bytes) -> dict[int | None, int]:
+    """``[{"year": "2024", "rows": "12"}]`` -> ``{2024: 12}`` (the answer of
+    ``updated_years_params``).
+
+    A group without ``year`` (key ``None``) holds changed rows whose year field is null:
+    they belong to no yearly partition. Anything else that is not a whole year with a whole,
+    non-negative count is an answer we do not understand.
+    """
+    rows = parse_rows(raw, (YEAR_ALIAS, COUNT_ALIAS))
+    years: dict[int | None, int] = {}
+    for row in rows:
+        year_text, count_text = row.get(YEAR_ALIAS), row.get(COUNT_ALIAS)
+        try:
+            count = int(count_text or "")
+            if count < 0:
+                raise ValueError("negative count")
+            if year_text is None:
+                if None in years:
+                    raise ValueError("two groups without a year")
+                years[None] = count
+                continue
+            number = float(year_text)  # [A] date_extract_y is a number: "2024", maybe "2024.0"
+            year = int(number)
+            if year != number or not 1 <= year <= 9999 or year in years:
+                raise ValueError("not a distinct whole year")
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise PayloadError(
+                f"unexpected answer to the changed-years query: row {row!r} ({exc})", retry=False
+            ) from exc
+        if count:
+            years[year] = count
+    return years
 
 
 def parse_view(raw: bytes) -> dict[str, Any]:
@@ -371,6 +437,53 @@ class SodaClient:
         except PayloadError as exc:
             url = view_url(self.base_url, view_id)
             raise SourceError(SOURCE, dataset, f"{exc} from {url}") from exc
+
+    def updated_years(
+        self,
+        view_id: str,
+        *,
+        dataset: str,
+        year_field: str,
+        since: int,
+        where: str | None = None,
+    ) -> list[int]:
+        """The years (of ``year_field``) holding rows matching ``where`` changed after
+        ``since``, the epoch seconds of a previous ``rowsUpdatedAt``: the yearly partitions
+        to fetch again. One grouped request; nothing is archived.
+
+        Only changed and added rows are seen: a deleted row leaves no ``:updated_at``
+        behind [A], so ``rowsUpdatedAt`` may move while this answers ``[]``. A full replace
+        by the publisher re-stamps every row, and then every year is reported.
+        """
+        url = resource_url(self.base_url, view_id)
+        params = updated_years_params(year_field, since, where)
+        with tempfile.TemporaryDirectory(prefix="soda-updates-") as tmp:
+            _, counts = self._get(
+                url,
+                Path(tmp) / UPDATES_FILE,
+                dataset=dataset,
+                params=params,
+                parse=lambda raw, _: parse_updated_years(raw),
+            )
+        undated = counts.pop(None, 0)
+        if undated:
+            log.warning(
+                "%s/%s: %d changed row(s) of %s have no %s: no partition to refresh for them",
+                SOURCE,
+                dataset,
+                undated,
+                view_id,
+                year_field,
+            )
+        log.info(
+            "%s/%s: rows of %s changed after %s, by year: %s",
+            SOURCE,
+            dataset,
+            view_id,
+            floating_utc(since),
+            counts or "none",
+        )
+        return sorted(year for year in counts if year is not None)
 
     def retrieve(
         self,

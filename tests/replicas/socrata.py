@@ -5,13 +5,17 @@ section 2, serving on 127.0.0.1 and an OS-chosen port from a background thread:
   a missing value an omitted key, geo values as objects, one row per line (``\\n,`` between
   rows). Parameters:
 
-  - ``$select``: a column list (``col``, ``col as alias``, ``:id``) or ``count(*) [as alias]``
-    (the count is a string, like every number);
+  - ``$select``: a column list (``col``, ``col as alias``, ``:id``, ``:updated_at``),
+    ``date_extract_y(<timestamp column>) [as alias]`` (the year, a string) or
+    ``count(*) [as alias]`` (the count is a string, like every number);
+  - ``$group``: aliases or columns; every selected non-aggregate must be grouped, and
+    ``count(*)`` then counts each group; ``$order`` on a grouped answer names its aliases;
   - ``$where``: SoQL comparisons ``= != <> > >= < <=``, ``in (...)``, ``is [not] null``,
     ``and``/``or``/``not`` and parentheses; string literals in single quotes (``''``
     inside), numbers. Comparisons follow the column's type, as Socrata does: ``number``
-    columns compare numerically (a quoted number is accepted), ``calendar_date`` columns as
-    timestamps, ``text`` columns as strings (a bare number there is a type mismatch);
+    columns compare numerically (a quoted number is accepted), ``calendar_date`` columns and
+    the system field ``:updated_at`` as timestamps (a literal without zone is UTC), ``text``
+    columns as strings (a bare number there is a type mismatch);
   - ``$order`` (``col [asc|desc]``, ``:id``), ``$limit`` (default 1,000, at most 50,000:
     more is a 400), ``$offset``; ``<column>=<value>`` equality filters; ``$$app_token``;
   - unknown columns or ``$`` parameters, bad SoQL: HTTP 400 with Socrata's JSON error body
@@ -20,6 +24,11 @@ section 2, serving on 127.0.0.1 and an OS-chosen port from a background thread:
   - headers ``X-SODA2-Fields``/``X-SODA2-Types`` (JSON lists), ``X-SODA2-Truth-Last-Modified``,
     ``Last-Modified``, ``X-Socrata-RequestId``; bodies chunked and, when the client accepts
     it, gzip-encoded, so no ``Content-Length`` (as the real service answers big queries).
+
+* Every row carries the system field ``:updated_at``, a fixed timestamp
+  (``2024-05-02T10:11:12.000Z``): by default the view's ``rowsUpdatedAt`` when the row was
+  set; ``set_rows`` re-stamps every row (a full replace), ``update_rows`` only the rows it
+  upserts or deletes. It is not among the default columns, as on Socrata.
 
 * ``GET /api/views/<4x4>.json``: the dataset's metadata (``id``, ``name``, ``licenseId``,
   ``rowsUpdatedAt`` in epoch seconds, ``columns`` with ``fieldName``/``dataTypeName``).
@@ -36,13 +45,18 @@ the throttle, which comes first like the real one): ``fail_next`` (any status, o
 JSON array is cut), ``malformed_next`` (a 200 with another body, e.g. a maintenance page),
 ``latin1_next`` (Latin-1 bytes where UTF-8 is due), ``duplicate_row_next``, ``drop_row_next``,
 ``rename_column_next`` (one answer). Persistent changes: ``rename_column`` (the view and the
-rows), ``set_rows`` (new rows and a newer ``rowsUpdatedAt``). Targets: ``any``, ``view``,
-``resource``, ``page`` (a row query) and ``count`` (a ``count(*)`` query); the row faults take
+rows), ``set_rows`` (new rows and a newer ``rowsUpdatedAt``), ``update_rows`` (some rows
+upserted or deleted, and a newer ``rowsUpdatedAt``). Targets: ``any``, ``view``,
+``resource``, ``page`` (a row query), ``count`` (a ``count(*)`` query) and ``group`` (a
+``$group`` query); the row faults take
 ``skip=n`` to hit the n+1-th matching request (e.g. the second page). Every request is recorded
 in ``requests`` with the status and headers it was answered with.
 
 [A] Assumed rather than documented: the exact error texts and codes, the row-id format of
-``:id``, that ``$limit`` over 50,000 is refused rather than capped, null ordering.
+``:id``, that ``$limit`` over 50,000 is refused rather than capped, null ordering, that
+``:updated_at`` can be filtered and ``$group`` used on SODA 2.0 endpoints, the default name
+of an unaliased ``date_extract_y(col)`` (``date_extract_y_col``), that a deleted row leaves
+no trace a query can see, and that ``:id`` is a row's position (so it shifts after a delete).
 """
 
 from __future__ import annotations
@@ -58,7 +72,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -71,8 +85,19 @@ HTML_TYPE = "text/html; charset=utf-8"
 DEFAULT_LIMIT = 1000
 MAX_LIMIT = 50_000
 CHUNK = 16 * 1024
-KNOWN_PARAMS = {"$select", "$where", "$order", "$limit", "$offset", "$$app_token", "$$bom"}
-TARGETS = {"any", "view", "resource", "page", "count"}
+KNOWN_PARAMS = {
+    "$select",
+    "$where",
+    "$order",
+    "$group",
+    "$limit",
+    "$offset",
+    "$$app_token",
+    "$$bom",
+}
+TARGETS = {"any", "view", "resource", "page", "count", "group"}
+UPDATED_AT = ":updated_at"
+FUNCTIONS = {"date_extract_y"}  # the SoQL functions the replica evaluates
 
 
 @dataclass
@@ -81,6 +106,10 @@ class ReplicaDataset:
 
     view: View
     rows: list[dict[str, Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        # Rows given without ``:updated_at`` were set at the view's current version.
+        self.rows = stamped(self.rows, self.view.rows_updated_at, keep=True)
 
     @property
     def view_id(self) -> str:
@@ -105,6 +134,8 @@ class RecordedRequest:
     def kind(self) -> str:
         if self.path.startswith("/api/views/"):
             return "view"
+        if self.query.get("$group", "").strip():
+            return "group"
         if "count(" in self.query.get("$select", "").lower():
             return "count"
         return "page"
@@ -285,6 +316,8 @@ class _Where:
     ) -> tuple[Callable[[dict[str, Any], int], Any], Callable[[tuple[str, Any]], Any]]:
         if name == ":id":
             return (lambda r, i: _row_id(i)), (lambda t: _text_literal(t, name))
+        if name == UPDATED_AT:
+            return _updated_at(self.dataset), _time_literal(name)
         column = self.dataset.column(name)
         if column is None:
             raise SoqlError("query.soql.no-such-column", f"No such column: {name}")
@@ -310,20 +343,42 @@ class _Where:
 
             return value_of, to_number
         if kind == "calendar_date":
-
-            def to_time(token: tuple[str, Any]) -> datetime:
-                source, value = token
-                if source == "str":
-                    value = value[1:-1]
-                elif source != "row":
-                    raise SoqlError("query.soql.type-mismatch", f"{name} is a timestamp column")
-                try:
-                    return _timestamp(value)
-                except ValueError as exc:
-                    raise SoqlError("query.soql.type-mismatch", str(exc)) from exc
-
-            return value_of, to_time
+            return value_of, _time_literal(name)
         return value_of, lambda t: _text_literal(t, name)
+
+
+def _time_literal(name: str) -> Callable[[tuple[str, Any]], datetime]:
+    """Read a quoted literal or a row value of timestamp column ``name``."""
+
+    def to_time(token: tuple[str, Any]) -> datetime:
+        source, value = token
+        if source == "str":
+            value = value[1:-1]
+        elif source != "row":
+            raise SoqlError("query.soql.type-mismatch", f"{name} is a timestamp column")
+        try:
+            return _timestamp(value)
+        except ValueError as exc:
+            raise SoqlError("query.soql.type-mismatch", str(exc)) from exc
+
+    return to_time
+
+
+def fixed_timestamp(epoch: int) -> str:
+    """A Socrata fixed timestamp (UTC, ``Z``), as ``:updated_at`` is sent."""
+    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def stamped(rows: Iterable[dict[str, Any]], epoch: int, *, keep: bool) -> list[dict[str, Any]]:
+    """Copies of ``rows`` with ``:updated_at`` at ``epoch`` (``keep``: only where missing)."""
+    stamp = fixed_timestamp(epoch)
+    return [r if keep and UPDATED_AT in r else {**r, UPDATED_AT: stamp} for r in rows]
+
+
+def _updated_at(dataset: ReplicaDataset) -> Callable[[dict[str, Any], int], str]:
+    """A row's ``:updated_at`` (rows put in ``dataset.rows`` by hand: the view's version)."""
+    fallback = fixed_timestamp(dataset.view.rows_updated_at)
+    return lambda r, i: r.get(UPDATED_AT, fallback)
 
 
 def _text_literal(token: tuple[str, Any], name: str) -> str:
@@ -397,11 +452,54 @@ class SocrataReplica(LocalReplica):
     def set_rows(
         self, view_id: str, rows: list[dict[str, Any]], rows_updated_at: int | None = None
     ) -> None:
-        """Replace a dataset's rows, as a publication does (``rowsUpdatedAt`` moves on)."""
+        """Replace a dataset's rows, as a publication does (``rowsUpdatedAt`` moves on).
+
+        A full replace re-stamps every row's ``:updated_at`` with the new version, as the
+        Socrata docs say of replaces through the Publisher API.
+        """
         with self._lock:
             dataset = self.datasets[view_id]
             updated = rows_updated_at or dataset.view.rows_updated_at + 3600
-            dataset.rows = rows
+            dataset.rows = stamped(rows, updated, keep=False)
+            dataset.view = replace(dataset.view, rows_updated_at=updated)
+
+    def update_rows(
+        self,
+        view_id: str,
+        rows: Sequence[dict[str, Any]],
+        rows_updated_at: int | None = None,
+        *,
+        key: Sequence[str],
+    ) -> None:
+        """Upsert some rows, as an incremental publication does (``rowsUpdatedAt`` moves on).
+
+        A row whose ``key`` values match an existing row replaces it in place (its ``:id``
+        stays), any other is appended; a row with ``":deleted": True`` removes its match.
+        Only the upserted rows get the new ``:updated_at``; the others keep theirs.
+        """
+        with self._lock:
+            dataset = self.datasets[view_id]
+            updated = rows_updated_at or dataset.view.rows_updated_at + 3600
+            current = stamped(dataset.rows, dataset.view.rows_updated_at, keep=True)
+            position = {tuple(r.get(k) for k in key): i for i, r in enumerate(current)}
+            deleted: set[int] = set()
+            for row in rows:
+                value = tuple(row.get(k) for k in key)
+                if row.get(":deleted"):
+                    if value not in position:
+                        raise KeyError(
+                            f"no row of {view_id} with {dict(zip(key, value, strict=True))}"
+                        )
+                    deleted.add(position[value])
+                    continue
+                kept = {k: v for k, v in row.items() if k != ":deleted"}
+                (new,) = stamped([kept], updated, keep=False)
+                if value in position:
+                    current[position[value]] = new
+                else:
+                    position[value] = len(current)
+                    current.append(new)
+            dataset.rows = [r for i, r in enumerate(current) if i not in deleted]
             dataset.view = replace(dataset.view, rows_updated_at=updated)
 
     def rename_column(self, view_id: str, old: str, new: str) -> None:
@@ -506,7 +604,7 @@ class SocrataReplica(LocalReplica):
                 if (
                     fault.on == "any"
                     or fault.on == kind
-                    or (fault.on == "resource" and kind in ("page", "count"))
+                    or (fault.on == "resource" and kind in ("page", "count", "group"))
                 ):
                     if fault.skip:
                         self._faults[index] = replace(fault, skip=fault.skip - 1)
@@ -715,6 +813,12 @@ class SocrataReplica(LocalReplica):
             c.field_name for c in dataset.view.columns if not c.field_name.startswith(":")
         ]
         selections = [_selection(item) for item in items]
+        groups = _split_top(query.get("$group", ""))
+        if groups:
+            grouped, fields, types = _group(dataset, matching, selections, groups)
+            if query.get("$order", "").strip():
+                _order_groups(grouped, query["$order"], dict(zip(fields, types, strict=True)))
+            return _Answer(200, rows=grouped[offset : offset + limit], fields=fields, types=types)
         aggregates = [s for s in selections if s[0] == "count(*)"]
         if aggregates:
             if len(aggregates) != len(selections):
@@ -726,9 +830,7 @@ class SocrataReplica(LocalReplica):
                 fields=[a for _, a in selections],
                 types=["number"] * len(selections),
             )
-        for source, _ in selections:
-            if source != ":id" and dataset.column(source) is None:
-                raise SoqlError("query.soql.no-such-column", f"No such column: {source}")
+        getters = [_getter(dataset, source) for source, _ in selections]
         if query.get("$order", "").strip():
             for item in reversed(_split_top(query["$order"])):
                 words = item.split()
@@ -740,20 +842,18 @@ class SocrataReplica(LocalReplica):
         projected = []
         for index, row in page:
             out = {}
-            for source, alias in selections:
-                value = _row_id(index) if source == ":id" else row.get(source)
+            for (_, alias), (value_of, _) in zip(selections, getters, strict=True):
+                value = value_of(row, index)
                 if value is not None:
                     out[alias] = value
             projected.append(out)
-        types = []
-        for source, _ in selections:
-            column = dataset.column(source)
-            types.append(
-                "row_identifier"
-                if column is None
-                else SODA2_TYPES.get(column.data_type, column.data_type)
-            )
+        types = [kind for _, kind in getters]
         return _Answer(200, rows=projected, fields=[a for _, a in selections], types=types)
+
+
+_NAME = r"[A-Za-z_:@][A-Za-z0-9_:@]*"
+_CALL = re.compile(rf"(?P<function>[A-Za-z_]+)\s*\(\s*(?P<argument>{_NAME})\s*\)")
+RowValue = Callable[[dict[str, Any], int], Any]
 
 
 def _selection(item: str) -> tuple[str, str]:
@@ -762,9 +862,104 @@ def _selection(item: str) -> tuple[str, str]:
     alias = parts[1].strip() if len(parts) > 1 else source
     if source.replace(" ", "").lower() == "count(*)":
         return "count(*)", alias if len(parts) > 1 else "count"
-    if not re.fullmatch(r"[A-Za-z_:@][A-Za-z0-9_:@]*", source):
+    call = _CALL.fullmatch(source)
+    if call is not None:
+        function, argument = call["function"].lower(), call["argument"]
+        if function not in FUNCTIONS:
+            raise SoqlError("query.soql.no-such-function", f"No such function: {function}")
+        source = f"{function}({argument})"
+        return source, alias if len(parts) > 1 else f"{function}_{argument}"
+    if not re.fullmatch(_NAME, source):
         raise SoqlError("query.soql.invalid", f"unsupported $select item {item!r}")
     return source, alias
+
+
+def _getter(dataset: ReplicaDataset, source: str) -> tuple[RowValue, str]:
+    """How to read a selected column or expression from a row, and its SODA2 type."""
+    if source == ":id":
+        return (lambda r, i: _row_id(i)), "row_identifier"
+    if source == UPDATED_AT:
+        return _updated_at(dataset), "fixed_timestamp"  # [A] the X-SODA2-Types name
+    call = _CALL.fullmatch(source)
+    if call is not None:  # date_extract_y, the only function (checked by _selection)
+        value_of, kind = _getter(dataset, call["argument"])
+        if kind not in ("floating_timestamp", "fixed_timestamp"):
+            raise SoqlError(
+                "query.soql.type-mismatch",
+                f"date_extract_y is not defined for {call['argument']}, a {kind} column",
+            )
+
+        def year(r: dict[str, Any], i: int) -> str | None:
+            value = value_of(r, i)
+            return None if value is None else str(_timestamp(value).year)
+
+        return year, "number"
+    column = dataset.column(source)
+    if column is None:
+        raise SoqlError("query.soql.no-such-column", f"No such column: {source}")
+    return (lambda r, i: r.get(source)), SODA2_TYPES.get(column.data_type, column.data_type)
+
+
+def _hashable(value: Any) -> Any:
+    return json.dumps(value, sort_keys=True) if isinstance(value, dict | list) else value
+
+
+def _group(
+    dataset: ReplicaDataset,
+    matching: list[tuple[int, dict[str, Any]]],
+    selections: list[tuple[str, str]],
+    groups: list[str],
+) -> tuple[list[dict[str, Any]], list[str], list[str]]:
+    """One output row per distinct ``$group`` key; ``count(*)`` counts each group's rows."""
+    getters = {a: _getter(dataset, s) for s, a in selections if s != "count(*)"}
+    keys: list[RowValue] = []
+    grouped: set[str] = set()
+    for item in groups:
+        alias = next((a for s, a in selections if s != "count(*)" and item in (a, s)), None)
+        if alias is not None:
+            grouped.add(alias)
+            keys.append(getters[alias][0])
+        else:  # a column that is grouped on without being selected
+            keys.append(_getter(dataset, _selection(item)[0])[0])
+    loose = [s for s, a in selections if s != "count(*)" and a not in grouped]
+    if loose:
+        raise SoqlError("query.soql.invalid", f"{loose} must appear in $group or be aggregated")
+    counts: dict[tuple[Any, ...], int] = {}
+    first: dict[tuple[Any, ...], tuple[int, dict[str, Any]]] = {}
+    for index, row in matching:
+        key = tuple(_hashable(value_of(row, index)) for value_of in keys)
+        counts[key] = counts.get(key, 0) + 1
+        first.setdefault(key, (index, row))
+    out = []
+    for key, count in counts.items():
+        index, row = first[key]
+        item_out = {}
+        for source, alias in selections:
+            value = str(count) if source == "count(*)" else getters[alias][0](row, index)
+            if value is not None:
+                item_out[alias] = value
+        out.append(item_out)
+    fields = [a for _, a in selections]
+    types = ["number" if s == "count(*)" else getters[a][1] for s, a in selections]
+    return out, fields, types
+
+
+def _order_groups(rows: list[dict[str, Any]], order: str, types: dict[str, str]) -> None:
+    """Sort a grouped answer by its output names (``alias [asc|desc]``), nulls last [A]."""
+    for item in reversed(_split_top(order)):
+        words = item.split()
+        name = words[0]
+        if name not in types:
+            raise SoqlError("query.soql.no-such-column", f"No such column: {name}")
+        numeric = types[name] == "number"
+
+        def key(row: dict[str, Any], name: str = name, numeric: bool = numeric) -> tuple:
+            value = row.get(name)
+            if value is None:
+                return (1, 0)
+            return (0, float(value) if numeric else str(value))
+
+        rows.sort(key=key, reverse=len(words) > 1 and words[1].lower() == "desc")
 
 
 def _sort_key(dataset: ReplicaDataset, name: str) -> Callable[[tuple[int, dict[str, Any]]], Any]:
