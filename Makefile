@@ -38,7 +38,7 @@ test: install
 	$(BIN)/python -m pytest
 
 ui: install
-	@mkdir -p $(DAGSTER_HOME) && test -f $(DAGSTER_HOME)/dagster.yaml || printf 'telemetry:\n  enabled: false\n' > $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/python -m orchestration.instance install "$(DAGSTER_HOME)"
 	$(BIN)/osservatorio prepare
 	$(BIN)/dagster dev --host 127.0.0.1 --port 3000 --workspace workspace.yaml
 
