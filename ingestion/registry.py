@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from ingestion import afol, ats, cittametropolitana, energy, ispra, istat, lombardia
 from ingestion.common.dataset import Dataset
+from ingestion.common.filedrop import FileContract
+from ingestion.ispra import soil_consumption
 
 DATASETS: tuple[Dataset, ...] = (
     *istat.DATASETS,
@@ -13,6 +15,15 @@ DATASETS: tuple[Dataset, ...] = (
     *afol.DATASETS,
     *cittametropolitana.DATASETS,
     *energy.DATASETS,
+)
+
+# Datasets delivered as files into an inbox (``data/inbox/<source>/<dataset>/``).
+CONTRACTS: tuple[FileContract, ...] = (
+    *ats.CONTRACTS,
+    *afol.CONTRACTS,
+    *cittametropolitana.CONTRACTS,
+    *energy.CONTRACTS,
+    *soil_consumption.CONTRACTS,
 )
 
 

@@ -18,6 +18,7 @@ class ProgressHandler(logging.Handler):
         self.done = 0
         self.started: dict[str, float] = {}
         self.checks_passed = 0
+        self.seen: set[str] = set()
 
     def _print(self, text: str) -> None:
         # The real stdout: `osservatorio run` sends dbt's own chatter to a log file.
@@ -35,11 +36,16 @@ class ProgressHandler(logging.Handler):
             self.started[event.step_key] = time.monotonic()
             self._print(f"running {event.step_key} ...")
         elif kind == DagsterEventType.ASSET_MATERIALIZATION:
-            self.done += 1
             materialization = event.event_specific_data.materialization
-            rows = materialization.metadata.get("dagster/row_count")
-            suffix = f" ({rows.value:,} rows)" if rows is not None else ""
             key = materialization.asset_key.to_user_string()
+            if key in self.seen:
+                return  # another year of a ranged run: the asset is counted once
+            self.seen.add(key)
+            self.done += 1
+            rows = materialization.metadata.get(
+                "dagster/row_count", materialization.metadata.get("rows_in_run")
+            )
+            suffix = f" ({rows.value:,} rows)" if rows is not None else ""
             self._print(f"{self.done}/{self.total} assets: {key}{suffix}")
         elif kind == DagsterEventType.ASSET_CHECK_EVALUATION:
             evaluation = event.event_specific_data

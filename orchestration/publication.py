@@ -15,6 +15,7 @@ from dagster_dbt import DbtCliResource
 
 from exports.indicators import export_indicator
 from orchestration.dbt import WAREHOUSE_ENV, dbt_models
+from orchestration.freshness import PUBLICATION_POLICY
 from orchestration.resources import OWNER, PipelineResource
 from warehouse.duck import connect_read, write_lock
 from warehouse.publish import publish_warehouse
@@ -32,6 +33,7 @@ EXPORTED_INDICATORS = (("D10_06", "old_age_index"),)
     owners=[OWNER],
     kinds={"duckdb", "python"},
     deps=list(dbt_models.keys),
+    freshness_policy=PUBLICATION_POLICY,
 )
 def published_warehouse(pipeline: PipelineResource) -> dg.MaterializeResult:
     settings = pipeline.settings()

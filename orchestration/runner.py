@@ -39,9 +39,9 @@ def prepare_instance(settings: Settings) -> None:
     """Point Dagster at a persistent home in the data directory (runs stay visible in the UI)."""
     home = settings.dagster_home
     home.mkdir(parents=True, exist_ok=True)
-    config = home / "dagster.yaml"
-    if not config.exists():
-        config.write_text("telemetry:\n  enabled: false\n", "utf-8")
+    from orchestration.instance import install_instance_config
+
+    install_instance_config(home)
     os.environ["DAGSTER_HOME"] = str(home)
     os.environ["OSSERVATORIO_DATA_DIR"] = str(settings.data_dir)
     os.environ["OSSERVATORIO_SOURCE_MODE"] = settings.source_mode
@@ -80,7 +80,32 @@ def build_fingerprint(settings: Settings) -> str:
     return digest.hexdigest()
 
 
-def _execute(defs, job_name: str, label: str, report: RunReport, log_path: Path) -> bool:
+def _year_range(defs, job_name: str, settings: Settings) -> dict[str, str]:
+    """Run tags covering every year the job's datasets hold in this mode (one ranged run)."""
+    from ingestion.registry import DATASETS
+
+    job = defs.resolve_job_def(job_name)
+    keys = job.asset_layer.executable_asset_keys if job.asset_layer else set()
+    years = [
+        year
+        for dataset in DATASETS
+        if dataset.yearly and ["raw", dataset.table] in [k.path for k in keys]
+        for year in dataset.partition_keys(settings)
+    ]
+    return {
+        "dagster/asset_partition_range_start": min(years),
+        "dagster/asset_partition_range_end": max(years),
+    }
+
+
+def _execute(
+    defs,
+    job_name: str,
+    label: str,
+    report: RunReport,
+    log_path: Path,
+    tags: dict[str, str] | None = None,
+) -> bool:
     from dagster import DagsterInstance
 
     job = defs.resolve_job_def(job_name)
@@ -91,19 +116,24 @@ def _execute(defs, job_name: str, label: str, report: RunReport, log_path: Path)
         result = job.execute_in_process(
             instance=DagsterInstance.get(),
             raise_on_error=False,
+            tags=tags,
             run_config={"loggers": {"progress": {"config": {"label": label, "total": total}}}},
         )
-    report.materialized += [
-        e.asset_key.to_user_string() for e in result.get_asset_materialization_events()
-    ]
+    # A ranged run materializes each year of an asset: the asset counts once.
+    report.materialized += list(
+        dict.fromkeys(
+            e.asset_key.to_user_string() for e in result.get_asset_materialization_events()
+        )
+    )
     for evaluation in result.get_asset_check_evaluations():
         name = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
         (report.checks_passed if evaluation.passed else report.checks_failed).append(name)
     if not result.success:
         report.success = False
+        from orchestration.alerts import step_error
+
         for event in result.get_step_failure_events():
-            error = event.step_failure_data.error
-            message = error.message.strip().splitlines()[0] if error else "unknown error"
+            message = step_error(event)["error"]
             report.failures.append(f"{event.step_key}: {message} (details: {log_path})")
     return result.success
 
@@ -115,7 +145,17 @@ def run_pipeline(settings: Settings, *, force: bool = False) -> RunReport:
 
     report = RunReport()
     logs = settings.data_dir / "logs"
-    if _execute(defs, "ingest", "ingest", report, logs / "ingest.log"):
+    from orchestration.jobs import ingest_by_year_jobs
+
+    ingested = _execute(defs, "ingest", "ingest", report, logs / "ingest.log")
+    for job in ingest_by_year_jobs:
+        ranged = _year_range(defs, job.name, settings)
+        label = (
+            f"ingest {ranged['dagster/asset_partition_range_start']}-"
+            + ranged["dagster/asset_partition_range_end"]
+        )
+        ingested &= _execute(defs, job.name, label, report, logs / f"{job.name}.log", ranged)
+    if ingested:
         state_path = settings.state_dir / STATE_FILE
         fingerprint = build_fingerprint(settings)
         previous = json.loads(state_path.read_text("utf-8")) if state_path.exists() else {}

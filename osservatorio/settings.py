@@ -19,6 +19,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 
 ENV_PREFIX = "OSSERVATORIO_"
+# ``OSSERVATORIO_*_URL`` variables that are not source endpoints (the alert webhook is a secret).
+NOT_ENDPOINTS = frozenset({"OSSERVATORIO_ALERT_WEBHOOK_URL", "OSSERVATORIO_DAGSTER_URL"})
 
 
 def _env(name: str, default: str) -> str:
@@ -36,6 +38,11 @@ class Settings:
     min_intervals: dict[str, float] = field(default_factory=dict)
     # Per-source exceptions to ``source_mode`` (e.g. ISTAT live, the rest from the snapshot).
     source_modes: dict[str, SourceMode] = field(default_factory=dict)
+    # Where analysts' warehouse and the open-data files go, when not under ``data_dir``.
+    published_warehouse_override: Path | None = None
+    exports_dir_override: Path | None = None
+    # A secret: never printed (``repr=False``), never archived or logged.
+    socrata_app_token: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         for mode in (self.source_mode, *self.source_modes.values()):
@@ -49,7 +56,7 @@ class Settings:
         base_urls = {
             key[len(ENV_PREFIX) : -len("_URL")].lower(): value
             for key, value in os.environ.items()
-            if key.startswith(ENV_PREFIX) and key.endswith("_URL")
+            if key.startswith(ENV_PREFIX) and key.endswith("_URL") and key not in NOT_ENDPOINTS
         }
         intervals = {
             key[len(ENV_PREFIX) : -len("_MIN_INTERVAL")].lower(): float(value)
@@ -62,8 +69,13 @@ class Settings:
             for key, value in os.environ.items()
             if key.startswith(mode_prefix)
         }
+        published = os.environ.get(ENV_PREFIX + "PUBLISHED_WAREHOUSE")
+        exports = os.environ.get(ENV_PREFIX + "EXPORTS_DIR")
         return cls(
             data_dir=data_dir,
+            published_warehouse_override=Path(published).resolve() if published else None,
+            exports_dir_override=Path(exports).resolve() if exports else None,
+            socrata_app_token=os.environ.get(ENV_PREFIX + "SOCRATA_APP_TOKEN") or None,
             source_mode=_env("SOURCE_MODE", "snapshot"),  # type: ignore[arg-type]
             base_urls=base_urls,
             min_intervals=intervals,
@@ -96,11 +108,13 @@ class Settings:
     @property
     def published_warehouse_path(self) -> Path:
         """The read-only copy analysts query, replaced whole after checks pass."""
+        if self.published_warehouse_override is not None:
+            return self.published_warehouse_override
         return self.data_dir / "warehouse" / "osservatorio.duckdb"
 
     @property
     def exports_dir(self) -> Path:
-        return self.data_dir / "exports"
+        return self.exports_dir_override or self.data_dir / "exports"
 
     @property
     def state_dir(self) -> Path:

@@ -41,6 +41,16 @@ class FetchContext:
 
 
 @dataclass(frozen=True)
+class Yearly:
+    """A dataset published by year: the first year the source holds and whether the current
+    (incomplete) year is published as it goes (ARPA, labour contracts) or only once closed
+    (ISPRA). The orchestrator turns this into yearly partitions."""
+
+    first_year: int
+    current_year: bool
+
+
+@dataclass(frozen=True)
 class Dataset:
     source: str
     name: str
@@ -57,6 +67,8 @@ class Dataset:
     synthetic_snapshot: bool = False
     # For datasets published by year: the partitions (years) available in a source mode.
     partitions: Callable[[Settings], list[str]] | None = None
+    # The yearly calendar of a dataset published by year (set together with ``partitions``).
+    yearly: Yearly | None = None
     # A cheap marker of the source's version (e.g. Socrata ``rowsUpdatedAt``): when it equals
     # the one recorded with the latest retrieval, nothing is fetched (incremental loads).
     probe: Callable[[FetchContext], dict[str, Any]] | None = None

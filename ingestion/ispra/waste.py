@@ -53,7 +53,7 @@ from pathlib import Path
 import polars as pl
 
 from ingestion.common.archive import Retrieval, StagedRetrieval
-from ingestion.common.dataset import Dataset, FetchContext, SnapshotFile
+from ingestion.common.dataset import Dataset, FetchContext, SnapshotFile, Yearly
 from ingestion.common.errors import NoRecordsFound, SourceError
 from ingestion.common.http import HttpClient
 from ingestion.common.schema import Field, TableSchema, normalise_header
@@ -586,4 +586,6 @@ DATASET = Dataset(
     snapshot=snapshot,
     synthetic_snapshot=True,
     partitions=partitions,
+    # ISPRA publishes a year once it is closed, in the following December.
+    yearly=Yearly(FIRST_YEAR, current_year=False),
 )

@@ -12,3 +12,17 @@ DATASETS = (
     health.HOSPITALS,
     health.PHARMACIES,
 )
+
+# The Socrata spec of each dataset, for what needs the view ids (the update sensors).
+SPECS = {
+    spec.name: spec
+    for spec in (
+        air.STATIONS_SPEC,
+        air.MEASUREMENTS_SPEC,
+        labour.ACTIVATED_SPEC,
+        labour.CEASED_SPEC,
+        energy.SPEC,
+        health.HOSPITALS_SPEC,
+        health.PHARMACIES_SPEC,
+    )
+}

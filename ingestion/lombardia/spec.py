@@ -21,7 +21,7 @@ from typing import Any
 import polars as pl
 
 from ingestion.common.archive import Retrieval, StagedRetrieval
-from ingestion.common.dataset import Dataset, FetchContext, SnapshotFile
+from ingestion.common.dataset import Dataset, FetchContext, SnapshotFile, Yearly
 from ingestion.common.http import HttpClient
 from ingestion.common.schema import TableSchema
 from ingestion.lombardia import soda
@@ -78,7 +78,9 @@ def client(settings: Settings) -> soda.SodaClient:
         soda.SOURCE, min_interval=settings.min_interval(ENDPOINT, soda.MIN_INTERVAL_S)
     )
     return soda.SodaClient(
-        http, settings.base_url(ENDPOINT, soda.DEFAULT_BASE_URL), token=soda.app_token()
+        http,
+        settings.base_url(ENDPOINT, soda.DEFAULT_BASE_URL),
+        token=settings.socrata_app_token or soda.app_token(),
     )
 
 
@@ -147,5 +149,6 @@ def build(spec: SodaSpec) -> Dataset:
         depends_on=spec.depends_on,
         synthetic_snapshot=True,
         partitions=partitions if spec.year_field else None,
+        yearly=Yearly(spec.first_year, current_year=True) if spec.year_field else None,
         probe=probe,
     )
