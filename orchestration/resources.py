@@ -12,9 +12,10 @@ from pydantic import Field
 from osservatorio.settings import ENV_PREFIX, Settings
 
 OWNER = "team:osservatorio-data"
-# Run tag ``osservatorio/source_mode/<source>: live`` switches one source's mode for one run
-# (the file-drop sensors use it so a dropped file is read from its inbox).
-SOURCE_MODE_TAG = "osservatorio/source_mode/"
+# Run tag ``osservatorio/source_mode.<source>: live`` switches one source's mode for one run
+# (the file-drop sensors use it so a dropped file is read from its inbox). One "/" only: Dagster
+# deprecates tag keys with more than one namespace.
+SOURCE_MODE_TAG = "osservatorio/source_mode."
 
 
 class PipelineResource(dg.ConfigurableResource):

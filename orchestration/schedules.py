@@ -7,7 +7,7 @@ that cannot exist. Unchanged sources cost one cheap version check: nothing is re
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import dagster as dg
 
@@ -25,19 +25,27 @@ from orchestration.partitions import TIMEZONE
 from osservatorio.settings import Settings
 
 
-def newest_years(dataset_key: str, count: int = 1) -> list[str]:
-    """The newest ``count`` years the dataset holds in the current source mode."""
-    held = by_key(dataset_key).partition_keys(Settings.from_env())
-    return [str(year) for year in held[-count:]]
+def newest_years(dataset_key: str, count: int = 1, data_year: int | None = None) -> list[str]:
+    """The newest ``count`` years the dataset holds in the current source mode, ending at
+    ``data_year`` when the source holds it."""
+    held = [str(year) for year in by_key(dataset_key).partition_keys(Settings.from_env())]
+    if data_year is not None and str(data_year) in held:
+        held = held[: held.index(str(data_year)) + 1]
+    return held[-count:]
 
 
 def _requests(
-    context: dg.ScheduleEvaluationContext, dataset_key: str, count: int = 1
+    context: dg.ScheduleEvaluationContext,
+    dataset_key: str,
+    count: int = 1,
+    covers: timedelta = timedelta(0),
 ) -> list[dg.RunRequest]:
+    """Run requests for the year of the data a tick collects: a tick at 06:30 on 1 January
+    fetches what was published for 31 December, so ``covers`` looks back that far."""
     tick: datetime = context.scheduled_execution_time
     return [
         dg.RunRequest(run_key=f"{tick:%Y-%m-%dT%H:%M}:{year}", partition_key=year)
-        for year in newest_years(dataset_key, count)
+        for year in newest_years(dataset_key, count, data_year=(tick - covers).year)
     ]
 
 
@@ -50,7 +58,7 @@ def _requests(
     "measurements in the morning; reloads the stations and the current year.",
 )
 def air_quality_daily(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest]:
-    return _requests(context, "lombardia/air_measurements")
+    return _requests(context, "lombardia/air_measurements", covers=timedelta(days=1))
 
 
 @dg.schedule(
@@ -62,7 +70,7 @@ def air_quality_daily(context: dg.ScheduleEvaluationContext) -> list[dg.RunReque
     "(Comunicazioni Obbligatorie) datasets weekly; reloads the current year.",
 )
 def labour_contracts_weekly(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest]:
-    return _requests(context, "lombardia/labour_activated")
+    return _requests(context, "lombardia/labour_activated", covers=timedelta(days=7))
 
 
 @dg.schedule(

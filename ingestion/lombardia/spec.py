@@ -131,7 +131,7 @@ def build(spec: SodaSpec) -> Dataset:
         return snapshot_files(directory, spec.snapshot_dir)
 
     def partitions(settings: Settings) -> list[str]:
-        if settings.source_mode == "snapshot":
+        if settings.mode_for(soda.SOURCE) == "snapshot":
             return sorted(p.name for p in spec.snapshot_dir.iterdir() if p.name.isdigit())
         return [str(y) for y in range(spec.first_year, soda.current_year() + 1)]
 

@@ -72,23 +72,35 @@ def changes(spec: SodaSpec, dataset: Dataset, settings: Settings) -> Changes:
         return Changes(versions, [None], "the dataset changed since it was archived")
     if not live:
         return Changes(versions, stale, "the bundled snapshot is newer than the archive")
-    # Live, by year: a closed year's rows rarely change; ask which years did.
+    # Live, by year: a closed year's rows rarely change; ask which years did, each since the
+    # version it was archived with (one grouped query per distinct archived version).
     by_history = [k for k in stale if spec.view_for(k) == spec.view_id]
     current = [k for k in stale if spec.view_for(k) != spec.view_id]
     reload = list(current)
     if by_history:
-        since = min(held[k] for k in by_history)
-        years = socrata.updated_years(
-            spec.view_id,
-            dataset=dataset.name,
-            year_field=spec.year_field,
-            since=since,
-            # The fixed filter only: a filter computed from other datasets (the air sensors)
-            # can only widen the answer, so a year is reloaded needlessly, never missed.
-            where=spec.where,
-        )
-        changed = [k for k in by_history if int(k) in years]
-        # A deletion moves rowsUpdatedAt but stamps no row: reload every stale year rather
-        # than keep rows the publisher removed.
-        reload += changed or by_history
+
+        def years_since(since: int, where: str | None) -> list[int]:
+            return socrata.updated_years(
+                spec.view_id,
+                dataset=dataset.name,
+                year_field=spec.year_field,
+                since=since,
+                where=where,
+            )
+
+        # The fixed filter only: a filter computed from other datasets (the air sensors)
+        # can only widen the answer, so a year is reloaded needlessly, never missed.
+        changed_since = {
+            v: years_since(v, spec.where) for v in sorted({held[k] for k in by_history})
+        }
+        changed = [k for k in by_history if int(k) in changed_since[held[k]]]
+        # A deletion moves rowsUpdatedAt but stamps no row: when no row of the view (whatever
+        # the filter) was stamped after the newest archived version though the view moved past
+        # it, reload every stale year rather than keep rows the publisher removed.
+        newest = max(v for k, v in held.items() if spec.view_for(k) == spec.view_id)
+        if newest < versions[spec.view_id] and not years_since(newest, None):
+            changed = by_history
+        reload += changed
+    if not reload:
+        return Changes(versions, [], "no archived year's rows changed since it was archived")
     return Changes(versions, sorted(reload), "rows changed in these years")
