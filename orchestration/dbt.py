@@ -15,6 +15,7 @@ from dagster_dbt import (
     dbt_assets,
 )
 
+from orchestration.dbt_metadata import with_table_metadata
 from orchestration.lineage import drivers, own_driver, tags_for_node
 from orchestration.resources import OWNER, PipelineResource
 from osservatorio.settings import DBT_PROJECT_DIR
@@ -104,7 +105,20 @@ def dbt_models(
     context: AssetExecutionContext, dbt: DbtCliResource, pipeline: PipelineResource
 ) -> Iterator[Any]:
     """Build and test every dbt model and seed in the warehouse (``dbt build``)."""
-    warehouse = pipeline.settings().warehouse_path
+    settings = pipeline.settings()
+    warehouse = settings.warehouse_path
     os.environ[WAREHOUSE_ENV] = str(warehouse)
+    # One target folder per data directory, reused (partial parsing), instead of a new
+    # folder per run piling up in the repository.
+    target = settings.data_dir / "dbt" / "target"
+    events: list[Any] = []
+    failure: Exception | None = None
     with write_lock(warehouse):
-        yield from dbt.cli(["build"], context=context).stream()
+        try:
+            # Collected, not streamed: row counts need the file dbt holds until it exits.
+            events.extend(dbt.cli(["build"], context=context, target_path=target).stream())
+        except Exception as exc:  # dbt failed part-way: report what it built, then fail
+            failure = exc
+        yield from with_table_metadata(context, events, warehouse)
+    if failure is not None:
+        raise failure

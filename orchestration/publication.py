@@ -16,6 +16,7 @@ from dagster_dbt import DbtCliResource
 from exports.indicators import export_indicator
 from orchestration.dbt import WAREHOUSE_ENV, dbt_models
 from orchestration.freshness import PUBLICATION_POLICY
+from orchestration.lineage import driver_tags
 from orchestration.resources import OWNER, PipelineResource
 from warehouse.duck import connect_read, write_lock
 from warehouse.publish import publish_warehouse
@@ -89,7 +90,7 @@ def build_indicator_export(indicator_id: str, slug: str) -> dg.AssetsDefinition:
         "metropolitan level, as CSV and Parquet.",
         owners=[OWNER],
         kinds={"polars", "csv", "parquet"},
-        tags={"indicator": indicator_id},
+        tags={"indicator": indicator_id, **driver_tags([indicator_id.split("_")[0]])},
         deps=[PUBLISHED_WAREHOUSE],
     )
     def export(pipeline: PipelineResource) -> dg.MaterializeResult:

@@ -180,3 +180,18 @@ def test_dagster_validates_the_definitions(tmp_path: Path) -> None:
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
     assert "All code locations passed validation" in completed.stderr + completed.stdout
+
+
+def test_dbt_models_carry_their_row_count_and_column_types(snapshot_run) -> None:
+    settings, _report = snapshot_run
+    instance = dg.DagsterInstance.from_config(str(settings.dagster_home))
+    event = instance.get_latest_materialization_event(dg.AssetKey(["marts", "fct_indicator_value"]))
+    metadata = event.asset_materialization.metadata
+    with duckdb.connect(str(settings.published_warehouse_path), read_only=True) as con:
+        rows = con.execute("select count(*) from marts.fct_indicator_value").fetchone()[0]
+    assert metadata["dagster/row_count"].value == rows
+    # A first build: every row is new.
+    assert metadata["row_count_change"].value == rows
+    columns = {c.name: c.type for c in metadata["dagster/column_schema"].value.columns}
+    assert columns["indicator_id"] == "VARCHAR"
+    assert columns["value"] == "DOUBLE"
