@@ -29,6 +29,8 @@ class RunReport:
     materialized: list[str] = field(default_factory=list)
     checks_passed: list[str] = field(default_factory=list)
     checks_failed: list[str] = field(default_factory=list)
+    # Failed with WARN severity (a warning, rows quarantined): shown, never blocking.
+    checks_warned: list[str] = field(default_factory=list)
     build_skipped: bool = False
     success: bool = True
     failures: list[str] = field(default_factory=list)
@@ -127,7 +129,13 @@ def _execute(
     )
     for evaluation in result.get_asset_check_evaluations():
         name = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
-        (report.checks_passed if evaluation.passed else report.checks_failed).append(name)
+        if evaluation.passed:
+            report.checks_passed.append(name)
+        elif evaluation.severity.value == "WARN":
+            detail = evaluation.description or ""
+            report.checks_warned.append(f"{name} ({detail})" if detail else name)
+        else:
+            report.checks_failed.append(name)
     if not result.success:
         report.success = False
         from orchestration.alerts import step_error
@@ -218,9 +226,12 @@ def format_summary(settings: Settings, report: RunReport) -> str:
         + (" (build skipped: inputs unchanged)" if report.build_skipped else "")
     )
     lines.append(
-        f"checks: {len(report.checks_passed)} passed, {len(report.checks_failed)} failed"
+        f"checks: {len(report.checks_passed)} passed, {len(report.checks_warned)} with "
+        f"warnings, {len(report.checks_failed)} failed"
         + (" (from the last build)" if report.build_skipped else "")
     )
+    for warned in report.checks_warned:
+        lines.append(f"  warning: {warned}")
     for failed in report.checks_failed:
         lines.append(f"  failed check: {failed}")
     for failure in report.failures:
