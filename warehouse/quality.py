@@ -155,6 +155,8 @@ def _plain(value: Any) -> Any:
 
 def _observed(result: Mapping[str, Any]) -> str:
     info = result.get("result") or {}
+    if info.get("observed_value") is None and info.get("partial_missing_list"):
+        return json.dumps({"missing": _plain(info["partial_missing_list"])}, default=str)[:500]
     for key in ("observed_value", "unexpected_count"):
         if key in info:
             return json.dumps(_plain(info[key]), default=str)[:500]
@@ -246,7 +248,7 @@ def _duck_type(dtype: Any) -> str:
 
 
 def _frame(con: duckdb.DuckDBPyConnection, suite: Suite) -> pd.DataFrame:
-    derived = "".join(f", {expr} as \"{name}\"" for name, expr in suite.derived.items())
+    derived = "".join(f', {expr} as "{name}"' for name, expr in suite.derived.items())
     return con.sql(f"select rowid as {ROW_ID}, *{derived} from {_quoted(suite.table)}").df()
 
 
@@ -283,14 +285,28 @@ def _quarantine(
     rule: Rule,
     result: Mapping[str, Any],
     run_id: str,
-) -> int:
-    """Move the rows a row-level rule rejects to ``quarantine.<table>`` with rule and reason."""
-    rows = sorted({int(item[ROW_ID]) for item in result["result"].get("unexpected_index_list", [])})
-    if not rows:
-        return 0
+) -> tuple[int, int]:
+    """Move the rows a row-level rule rejects to ``quarantine.<table>`` with rule and reason.
+
+    Returns (rows moved now, rows the rule rejected): a row an earlier rule of this run
+    already set aside is neither moved nor counted again.
+    """
+    rejected = sorted(
+        {int(item[ROW_ID]) for item in result["result"].get("unexpected_index_list", [])}
+    )
+    if not rejected:
+        return 0, 0
     name = suite.table.split(".")[1]
     target = f'{QUARANTINE_SCHEMA}."{name}"'
     source = _quoted(suite.table)
+    rows = [
+        r
+        for (r,) in con.execute(
+            f"select rowid from {source} where rowid in (select unnest(?))", [rejected]
+        ).fetchall()
+    ]
+    if not rows:
+        return 0, len(rejected)
     con.execute(f"create schema if not exists {QUARANTINE_SCHEMA}")
     con.execute(
         f"create table if not exists {target} as select *, ''::varchar as _rule, "
@@ -304,7 +320,7 @@ def _quarantine(
         [rule.key, reason, run_id, rows],
     )
     con.execute(f"delete from {source} where rowid in (select unnest(?))", [rows])
-    return len(rows)
+    return len(rows), len(rejected)
 
 
 def _reason(rule: Rule) -> str:
@@ -369,14 +385,22 @@ def run_suite(suite: Suite, db_path: Path, run_id: str = "manual") -> SuiteOutco
             return SuiteOutcome(suite.name, 0, [missing])
         history = previous(con, suite.name)
         rules = suite.rules(history)
-        frame = _frame(con, suite)
         outcomes = _type_outcomes(con, suite)
+        if any(not o.success and o.severity == "error" for o in outcomes):
+            # A declared column missing or retyped: the rules would fail on it (or quarantine
+            # the whole table for it); the structure errors are the outcome.
+            rules = []
+            frame = con.sql(f"select rowid as {ROW_ID}, * from {_quoted(suite.table)}").df()
+        else:
+            frame = _frame(con, suite)
         results = _validate(frame, suite, rules) if rules else []
         con.execute("begin transaction")
         for rule, result in zip(rules, results, strict=True):
             info = result.get("result") or {}
             unexpected = int(info.get("unexpected_count") or 0)
-            moved = _quarantine(con, suite, rule, result, run_id) if rule.quarantine else 0
+            moved, rejected = (
+                _quarantine(con, suite, rule, result, run_id) if rule.quarantine else (0, 0)
+            )
             kwargs = rule.expectation.configuration.kwargs
             outcomes.append(
                 Outcome(
@@ -386,7 +410,7 @@ def run_suite(suite: Suite, db_path: Path, run_id: str = "manual") -> SuiteOutco
                     family=rule.family,
                     severity=rule.severity,
                     # A row-level rule is met once its offending rows are set aside.
-                    success=bool(result["success"]) or (rule.quarantine and moved == unexpected),
+                    success=bool(result["success"]) or (rule.quarantine and rejected == unexpected),
                     observed=_observed(result),
                     unexpected=unexpected,
                     quarantined=moved,

@@ -197,3 +197,21 @@ def test_a_distribution_shift_is_a_warning_not_a_failure(warehouse: Path) -> Non
     assert shift.rule == "drift:tonnellate" and float(shift.observed) == 80.0
     result = check_result(SUITE, outcome)
     assert result.severity.value == "WARN" and not result.passed
+
+
+def test_a_row_breaking_two_row_level_rules_is_set_aside_once(tmp_path: Path) -> None:
+    # Not a metropolitan comune and a negative tonnage: one row, two rules.
+    warehouse = make_warehouse(tmp_path / "w.duckdb", [*ROWS, ("099999", "2024-08-01", -5.0)])
+    outcome = run_suite(SUITE, warehouse, run_id="run-2q")
+    assert outcome.success
+    assert sum(outcome.quarantined.values()) == 1
+    assert query(warehouse, "select count(*) from quarantine.demo__waste") == [(1,)]
+    assert query(warehouse, "select count(*) from raw.demo__waste") == [(5,)]
+
+
+def test_a_missing_declared_column_is_a_structure_error_not_a_crash(warehouse: Path) -> None:
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("alter table raw.demo__waste drop column data")  # the derived year needs it
+    outcome = run_suite(SUITE, warehouse, run_id="run-m")
+    errors = {o.rule: json.loads(o.observed) for o in outcome.errors}
+    assert errors == {"column_type:data": {"expected": "DATE", "found": None}}
