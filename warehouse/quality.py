@@ -392,14 +392,35 @@ def run_suite(suite: Suite, db_path: Path, run_id: str = "manual") -> SuiteOutco
             rules = []
             frame = con.sql(f"select rowid as {ROW_ID}, * from {_quoted(suite.table)}").df()
         else:
-            frame = _frame(con, suite)
+            try:
+                frame = _frame(con, suite)
+            except duckdb.Error as exc:
+                # A derived column reads a table or column that is not there.
+                broken = Outcome(
+                    rule="derived_columns",
+                    expectation="derived_columns_compute",
+                    column=None,
+                    family="structure",
+                    severity="error",
+                    success=False,
+                    observed=json.dumps(str(exc).splitlines()[0][:300]),
+                )
+                return SuiteOutcome(suite.name, 0, [*outcomes, broken])
         results = _validate(frame, suite, rules) if rules else []
+        # When a table-level error says the whole table is wrong, row-level rules would move
+        # most of it aside: nothing is quarantined, the error blocks.
+        table_broken = any(
+            not result["success"] and not rule.quarantine and rule.severity == "error"
+            for rule, result in zip(rules, results, strict=True)
+        )
         con.execute("begin transaction")
         for rule, result in zip(rules, results, strict=True):
             info = result.get("result") or {}
             unexpected = int(info.get("unexpected_count") or 0)
             moved, rejected = (
-                _quarantine(con, suite, rule, result, run_id) if rule.quarantine else (0, 0)
+                _quarantine(con, suite, rule, result, run_id)
+                if rule.quarantine and not table_broken
+                else (0, 0)
             )
             kwargs = rule.expectation.configuration.kwargs
             outcomes.append(

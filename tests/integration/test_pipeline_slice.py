@@ -18,7 +18,15 @@ import pytest
 from ingestion.common.http import HostPacer
 from ingestion.istat import comuni
 from osservatorio.settings import Settings
-from tests.replicas.istat import IstatReplica
+from tests.replicas.istat import (
+    BALANCE,
+    EMPLOYMENT_RATE,
+    FOREIGN_RESIDENTS,
+    LOCAL_UNITS,
+    ROAD_ACCIDENTS,
+    UNEMPLOYMENT_RATE,
+    IstatReplica,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -67,6 +75,28 @@ def observations(codes: list[str]) -> pl.DataFrame:
     )
 
 
+SNAPSHOT = Path(comuni.__file__).parent / "snapshot"
+BUNDLED_FLOWS = {
+    BALANCE.flow: ("population_balance",),
+    FOREIGN_RESIDENTS.flow: ("foreign_residents",),
+    EMPLOYMENT_RATE.flow: ("labour_force_employment",),
+    UNEMPLOYMENT_RATE.flow: ("labour_force_unemployment",),
+    ROAD_ACCIDENTS.flow: ("road_accidents",),
+    LOCAL_UNITS.flow: ("local_units-1", "local_units-2", "local_units-3", "local_units-4"),
+}
+
+
+def bundled_flows() -> dict[str, pl.DataFrame]:
+    """The other ISTAT flows as the bundled snapshot holds them: complete for the 133 comuni,
+    as the validation suites require before anything is built on them."""
+    return {
+        flow: pl.concat(
+            pl.read_csv(SNAPSHOT / f"{stem}.csv.gz", infer_schema=False) for stem in stems
+        )
+        for flow, stems in BUNDLED_FLOWS.items()
+    }
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory):
     real_file = comuni.snapshot()[0].path
@@ -79,7 +109,10 @@ def built(tmp_path_factory: pytest.TempPathFactory):
     # No rate limit here: the client's pacing is proven in test_istat_client.py, and a live
     # run of every ISTAT dataset would otherwise wait minutes on Retry-After.
     with IstatReplica(
-        observations=observations(codes), comuni_csv=real_file.read_bytes(), rate_limit=None
+        observations=observations(codes),
+        comuni_csv=real_file.read_bytes(),
+        flows=bundled_flows(),
+        rate_limit=None,
     ) as replica:
         patch.setenv("OSSERVATORIO_ISTAT_SDMX_URL", replica.sdmx_url)
         patch.setenv("OSSERVATORIO_ISTAT_WWW_URL", replica.base_url)

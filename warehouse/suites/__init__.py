@@ -3,6 +3,6 @@
 from __future__ import annotations
 
 from warehouse.quality import Suite
-from warehouse.suites import istat
+from warehouse.suites import istat, lombardia, marts
 
-SUITES: tuple[Suite, ...] = (*istat.SUITES,)
+SUITES: tuple[Suite, ...] = (*istat.SUITES, *lombardia.SUITES, *marts.SUITES)
