@@ -329,7 +329,11 @@ def _reason(rule: Rule) -> str:
         for k, v in rule.expectation.configuration.kwargs.items()
         if k not in ("batch_id", "result_format", "catch_exceptions")
     }
-    return f"{rule.expectation.expectation_type} {json.dumps(_plain(kwargs), default=str)}"[:500]
+    text = f"{rule.expectation.expectation_type} {json.dumps(_plain(kwargs), default=str)}"
+    if rule.expectation.description:
+        # The suite's own words first ("no more than 1800 patients per doctor ...").
+        text = f"{rule.expectation.description}: {text}"
+    return text[:500]
 
 
 def _record(

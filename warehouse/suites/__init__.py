@@ -3,6 +3,15 @@
 from __future__ import annotations
 
 from warehouse.quality import Suite
-from warehouse.suites import istat, lombardia, marts
+from warehouse.suites import afol, ats, cittametropolitana, energy, ispra, istat, lombardia, marts
 
-SUITES: tuple[Suite, ...] = (*istat.SUITES, *lombardia.SUITES, *marts.SUITES)
+SUITES: tuple[Suite, ...] = (
+    *istat.SUITES,
+    *lombardia.SUITES,
+    *ispra.SUITES,
+    *ats.SUITES,
+    *afol.SUITES,
+    *cittametropolitana.SUITES,
+    *energy.SUITES,
+    *marts.SUITES,
+)

@@ -48,8 +48,7 @@ def not_null(*columns: str) -> list[Rule]:
     """Keys are never missing: an error (a row without its key cannot be placed)."""
     gxe = _gxe()
     return [
-        Rule(gxe.ExpectColumnValuesToNotBeNull(column=c), family="completeness")
-        for c in columns
+        Rule(gxe.ExpectColumnValuesToNotBeNull(column=c), family="completeness") for c in columns
     ]
 
 
@@ -131,9 +130,7 @@ def between(
     gxe = _gxe()
     return [
         Rule(
-            gxe.ExpectColumnValuesToBeBetween(
-                column=column, min_value=minimum, max_value=maximum
-            ),
+            gxe.ExpectColumnValuesToBeBetween(column=column, min_value=minimum, max_value=maximum),
             family="validity",
             quarantine=quarantine,
             name=name,
