@@ -9,12 +9,14 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster
 
-.PHONY: run test ui lint format install snapshot clean help sql
+.PHONY: run test ui lint format install snapshot clean help sql serve publish
 
 help:
 	@echo "make run    set up, run the whole pipeline on the bundled snapshot, print a summary"
 	@echo "make test   set up and run the test suite"
 	@echo "make ui     Dagster UI on http://127.0.0.1:3000"
+	@echo "make serve  the latest release and its portal on http://127.0.0.1:8000/site/"
+	@echo "make publish   publish a dated open-data release from the published warehouse"
 	@echo "make lint   ruff"
 	@echo "make sql Q='select ...'   query the published warehouse (read-only)"
 
@@ -41,6 +43,13 @@ ui: install
 	$(BIN)/python -m orchestration.instance install "$(DAGSTER_HOME)"
 	$(BIN)/osservatorio prepare
 	$(BIN)/dagster dev --host 127.0.0.1 --port 3000 --workspace workspace.yaml
+
+# The latest open-data release, portal included (OSSERVATORIO_PORTAL_HOST/_PORT to change).
+serve: install
+	$(BIN)/python -m exports.portal.serve
+
+publish: install
+	$(BIN)/osservatorio publish
 
 sql: install
 	@$(BIN)/osservatorio sql "$(Q)"

@@ -10,13 +10,25 @@ from orchestration.dbt import dbt_models, dbt_resource
 from orchestration.ingestion import INGESTION_ASSETS
 from orchestration.jobs import JOBS
 from orchestration.progress import progress_logger
-from orchestration.publication import EXPORT_ASSETS, dbt_docs, published_warehouse
+from orchestration.publication import (
+    EXPORT_ASSETS,
+    dbt_docs,
+    open_data_release,
+    published_warehouse,
+)
 from orchestration.resources import pipeline_resource
 from orchestration.schedules import SCHEDULES
 from orchestration.sensors import SENSORS
 
 defs = dg.Definitions(
-    assets=[*INGESTION_ASSETS, dbt_models, published_warehouse, dbt_docs, *EXPORT_ASSETS],
+    assets=[
+        *INGESTION_ASSETS,
+        dbt_models,
+        published_warehouse,
+        dbt_docs,
+        *EXPORT_ASSETS,
+        open_data_release,
+    ],
     asset_checks=VALIDATION_CHECKS,
     jobs=JOBS,
     schedules=SCHEDULES,

@@ -14,6 +14,7 @@ import dagster as dg
 from ingestion.common.dataset import Dataset
 from ingestion.registry import DATASETS, by_key
 from orchestration.ingestion import INGESTION_ASSETS, raw_asset_key
+from orchestration.publication import OPEN_DATA_RELEASE
 
 WRITES_WAREHOUSE = {"osservatorio/warehouse": "write"}
 RAW_ASSETS = dg.AssetSelection.assets(*INGESTION_ASSETS)
@@ -83,15 +84,23 @@ registers_job = dg.define_asset_job(
 )
 # Build: validate the raw tables (our suites and dbt's source tests), run dbt, publish the
 # warehouse and the exports.
-BUILD_SELECTION = (dg.AssetSelection.all() - RAW_ASSETS) | dg.AssetSelection.checks_for_assets(
-    *INGESTION_ASSETS
-)
+BUILD_SELECTION = (
+    dg.AssetSelection.all() - RAW_ASSETS - dg.AssetSelection.assets(OPEN_DATA_RELEASE)
+) | dg.AssetSelection.checks_for_assets(*INGESTION_ASSETS)
 build_job = dg.define_asset_job(
     "build",
     selection=BUILD_SELECTION,
     description="Validate raw tables, build and test the dbt models, publish the warehouse "
     "and the open-data exports.",
     tags=WRITES_WAREHOUSE,
+)
+
+publish_job = dg.define_asset_job(
+    "publish",
+    selection=dg.AssetSelection.assets(OPEN_DATA_RELEASE),
+    description="Publish a dated open-data release (files, bundles, catalogue, data package, "
+    "quality report, portal) from the published warehouse; `latest` moves only when the "
+    "release is complete and verified.",
 )
 
 JOBS = [

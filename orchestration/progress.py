@@ -9,6 +9,10 @@ import time
 import dagster as dg
 from dagster._core.events import DagsterEventType
 
+# dagster-dbt warns once per dbt source test that it records an observation (source tests are
+# deliberately not checks: see orchestration/dbt.py); dozens of lines that need no action.
+QUIET_WARNINGS = ("Logging an `AssetObservation` instead of an `AssetCheckResult`",)
+
 
 class ProgressHandler(logging.Handler):
     def __init__(self, label: str, total: int) -> None:
@@ -28,6 +32,8 @@ class ProgressHandler(logging.Handler):
         meta = getattr(record, "dagster_meta", None) or {}
         event = meta.get("dagster_event")
         if event is None:
+            if any(quiet in record.getMessage() for quiet in QUIET_WARNINGS):
+                return
             if record.levelno >= logging.WARNING:
                 self._print(f"{record.levelname.lower()}: {record.getMessage()}")
             return

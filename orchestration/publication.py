@@ -13,7 +13,9 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
+from exports.dcat import DEFAULT_BASE_URL
 from exports.indicators import export_indicator
+from exports.open_data import BASE_URL_ENV, publish_open_data
 from orchestration.dbt import WAREHOUSE_ENV, dbt_models
 from orchestration.freshness import PUBLICATION_POLICY
 from orchestration.lineage import driver_tags
@@ -110,3 +112,50 @@ def build_indicator_export(indicator_id: str, slug: str) -> dg.AssetsDefinition:
 
 
 EXPORT_ASSETS = [build_indicator_export(i, s) for i, s in EXPORTED_INDICATORS]
+
+
+OPEN_DATA_RELEASE = dg.AssetKey(["exports", "open_data_release"])
+
+
+@dg.asset(
+    key=OPEN_DATA_RELEASE,
+    group_name="exports",
+    description="The dated, immutable open-data release (releases/<date>/): every published "
+    "dataset as CSV, Parquet and JSON, a zip per Driver, the analysts' DuckDB file, the "
+    "changelog against the previous release, the DCAT-AP_IT catalogue, the Frictionless data "
+    "package, the data-quality report and the portal, with SHA256SUMS. `latest` moves only "
+    "once all of it is written and verified.",
+    owners=[OWNER],
+    kinds={"csv", "parquet", "json", "duckdb", "html"},
+    deps=[PUBLISHED_WAREHOUSE],
+)
+def open_data_release(
+    context: dg.AssetExecutionContext, pipeline: PipelineResource
+) -> dg.MaterializeResult:
+    settings = pipeline.settings()
+    release = publish_open_data(
+        settings,
+        base_url=os.environ.get(BASE_URL_ENV, DEFAULT_BASE_URL),
+        log=context.log.info,
+    )
+    changes = "\n".join(
+        [
+            "| dataset | rows | added | removed | changed |",
+            "|---|---|---|---|---|",
+            *(
+                f"| {c.slug} | {c.rows:,} | {c.added:,} | {c.removed:,} | {c.changed:,} |"
+                for c in release.changelog.datasets
+            ),
+        ]
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "release": release.name,
+            "previous_release": release.changelog.previous or "none",
+            "path": dg.MetadataValue.path(str(release.path)),
+            "portal": dg.MetadataValue.path(str(release.path / "site" / "index.html")),
+            "files": len(release.files),
+            "bytes": sum(f.byte_size for f in release.files),
+            "changes": dg.MetadataValue.md(changes),
+        }
+    )

@@ -181,21 +181,35 @@ def run_pipeline(settings: Settings, *, force: bool = False) -> RunReport:
                 flush=True,
             )
         elif _execute(defs, "build", "build", report, logs / "build.log"):
-            state_path.parent.mkdir(parents=True, exist_ok=True)
-            state_path.write_text(
-                json.dumps(
-                    {
-                        "fingerprint": fingerprint,
-                        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                        "checks_passed": report.checks_passed,
-                    },
-                    indent=2,
-                )
-                + "\n",
-                "utf-8",
-            )
+            previous = {
+                "fingerprint": fingerprint,
+                "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "checks_passed": report.checks_passed,
+            }
+            _write_state(state_path, previous)
+        # The open-data release follows a build, or replaces one that did not complete.
+        built = previous.get("fingerprint") == fingerprint
+        unreleased = not previous.get("released") or not latest_release(settings.releases_dir)
+        if (
+            built
+            and unreleased
+            and _execute(defs, "publish", "publish", report, logs / "publish.log")
+        ):
+            release = latest_release(settings.releases_dir)
+            _write_state(state_path, {**previous, "released": release.name if release else ""})
     report.seconds = time.monotonic() - started
     return report
+
+
+def _write_state(path: Path, state: dict[str, object]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(state, indent=2) + "\n", "utf-8")
+
+
+def latest_release(releases: Path) -> Path | None:
+    from exports.release import latest_release as latest
+
+    return latest(releases)
 
 
 def table_row_counts(published: Path) -> list[tuple[str, int]]:
@@ -246,6 +260,8 @@ def format_summary(settings: Settings, report: RunReport) -> str:
         f"warehouse (build):               {settings.warehouse_path}",
         f"raw archive:                     {settings.raw_dir}",
         f"exports:                         {settings.exports_dir}",
+        f"open-data release (latest):      {settings.releases_dir / 'latest'}",
+        f"portal (make serve):             {settings.releases_dir / 'latest/site/index.html'}",
         f"Dagster runs (make ui):          {settings.dagster_home}",
     ]
     return "\n".join(lines)

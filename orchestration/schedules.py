@@ -19,6 +19,7 @@ from orchestration.jobs import (
     ingest_by_year_jobs,
     istat_job,
     labour_job,
+    publish_job,
     registers_job,
 )
 from orchestration.partitions import TIMEZONE
@@ -123,6 +124,19 @@ def nightly_build(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
     return dg.RunRequest(run_key=f"{context.scheduled_execution_time:%Y-%m-%d}")
 
 
+@dg.schedule(
+    cron_schedule="0 4 * * *",
+    job=publish_job,
+    execution_timezone=TIMEZONE,
+    default_status=schedule_status(),
+    description="Nightly at 04:00, after the build: publish the dated open-data release and "
+    "its portal from the warehouse the build published (only what passed every blocking "
+    "check is there).",
+)
+def nightly_publication(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+    return dg.RunRequest(run_key=f"{context.scheduled_execution_time:%Y-%m-%d}")
+
+
 SCHEDULES = [
     air_quality_daily,
     labour_contracts_weekly,
@@ -130,4 +144,5 @@ SCHEDULES = [
     ispra_monthly,
     lombardia_registers_monthly,
     nightly_build,
+    nightly_publication,
 ]

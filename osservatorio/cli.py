@@ -14,6 +14,9 @@ def main(argv: list[str] | None = None) -> int:
     run = commands.add_parser("run", help="ingest, validate, build, publish and export")
     run.add_argument("--mode", choices=SOURCE_MODES, help="override OSSERVATORIO_SOURCE_MODE")
     run.add_argument("--force", action="store_true", help="rebuild even if nothing changed")
+    commands.add_parser(
+        "publish", help="publish a dated open-data release from the published warehouse"
+    )
     commands.add_parser("summary", help="print tables, row counts and paths")
     commands.add_parser("prepare", help="parse the dbt project (writes its manifest)")
     sql = commands.add_parser("sql", help="query the published warehouse (read-only)")
@@ -36,6 +39,19 @@ def main(argv: list[str] | None = None) -> int:
         else:
             with pl.Config(tbl_rows=200, tbl_cols=30, fmt_str_lengths=60, tbl_width_chars=200):
                 print(result)
+        return 0
+
+    if args.command == "publish":
+        import os
+
+        from exports.dcat import DEFAULT_BASE_URL
+        from exports.open_data import BASE_URL_ENV, publish_open_data
+
+        release = publish_open_data(
+            settings, base_url=os.environ.get(BASE_URL_ENV, DEFAULT_BASE_URL)
+        )
+        print(f"release {release.name}: {release.path} ({len(release.files)} files)")
+        print(f"portal: {release.path / 'site' / 'index.html'} (make serve)")
         return 0
 
     from orchestration.runner import RunReport, format_summary, run_pipeline

@@ -117,6 +117,11 @@ class Settings:
         return self.exports_dir_override or self.data_dir / "exports"
 
     @property
+    def releases_dir(self) -> Path:
+        """Dated open-data releases and their ``latest`` link (each holds its portal)."""
+        return self.exports_dir / "releases"
+
+    @property
     def state_dir(self) -> Path:
         return self.data_dir / "state"
 

@@ -17,7 +17,7 @@ import pytest
 from ingestion.common.http import HostPacer
 from ingestion.common.ingest import ingest
 from ingestion.istat import comuni
-from ingestion.registry import by_key
+from ingestion.registry import DATASETS, by_key
 from osservatorio.settings import REPO_ROOT, Settings
 from tests.replicas.istat import IstatReplica
 
@@ -135,6 +135,10 @@ def test_a_failed_blocking_check_stops_everything_downstream(
     # Drop Abbiategrasso (015002), one of the 133.
     broken = b"\n".join(line for line in lines if b";015002;" not in line)
     assert len(broken) < len(real)
+    # Every other dataset as bundled, so only the comuni list can fail.
+    for dataset in DATASETS:
+        if dataset.key != "istat/comuni":
+            ingest(dataset, Settings.from_env())
     HostPacer.reset()
     with IstatReplica(comuni_csv=broken, rate_limit=None) as replica:
         monkeypatch.setenv("OSSERVATORIO_ISTAT_WWW_URL", replica.base_url)
@@ -145,7 +149,8 @@ def test_a_failed_blocking_check_stops_everything_downstream(
     assert not result.success
     failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
     assert [e.check_name for e in failed] == ["gx_istat__comuni"]
-    assert "expect_table_row_count_to_equal" in failed[0].metadata["failures"].value
+    # The rule that failed is named, with what it observed: 132 comuni of the 133.
+    assert "metropolitan_comuni | completeness | 132" in failed[0].metadata["failed_rules"].value
     # Nothing downstream of the check materialized: no model, no published warehouse.
     assert result.get_asset_materialization_events() == []
     assert not Settings(data_dir=data_dir).published_warehouse_path.exists()
@@ -195,3 +200,39 @@ def test_dbt_models_carry_their_row_count_and_column_types(snapshot_run) -> None
     columns = {c.name: c.type for c in metadata["dagster/column_schema"].value.columns}
     assert columns["indicator_id"] == "VARCHAR"
     assert columns["value"] == "DOUBLE"
+
+
+def test_rows_failing_a_row_level_rule_are_quarantined_and_the_build_goes_on(
+    data_dir: Path,
+) -> None:
+    """One labour contract with a sex outside {M, F}: that row moves to the quarantine with
+    its rule and reason, the check warns (WARN: it blocks nothing), and the build publishes
+    the warehouse from the valid rows, the quarantine and the audit trail included."""
+    settings = Settings.from_env()
+    for dataset in DATASETS:
+        ingest(dataset, settings)
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        before = con.execute("select count(*) from raw.lombardia__labour_activated").fetchone()[0]
+        con.execute(
+            "update raw.lombardia__labour_activated set genere = 'X' "
+            "where rowid = (select min(rowid) from raw.lombardia__labour_activated)"
+        )
+    result = run("build")
+    assert result.success
+    (labour,) = [
+        e for e in result.get_asset_check_evaluations() if e.check_name.endswith("activated")
+    ]
+    assert not labour.passed and labour.severity.value == "WARN"
+    assert labour.metadata["rows_quarantined"].value == 1
+    with duckdb.connect(str(settings.published_warehouse_path), read_only=True) as con:
+        kept = con.execute("select count(*) from raw.lombardia__labour_activated").fetchone()[0]
+        quarantined = con.execute(
+            "select genere, _rule from quarantine.lombardia__labour_activated"
+        ).fetchall()
+        audited = con.execute(
+            "select quarantined_count from audit.validation_result "
+            "where suite = 'lombardia__labour_activated' and quarantined_count > 0"
+        ).fetchall()
+    assert kept == before - 1
+    assert quarantined == [("X", "expect_column_values_to_be_in_set:genere")]
+    assert audited == [(1,)]

@@ -77,6 +77,7 @@ PROMISES = {
         "Monthly on the 5th at 05:00",
     ),
     "nightly_build": ("build", None, "0 2 * * *", "Nightly at 02:00"),
+    "nightly_publication": ("publish", None, "0 4 * * *", "Nightly at 04:00, after the build"),
 }
 
 # The first three ticks from a day, in Rome local time, across the spring change to CEST
@@ -104,6 +105,10 @@ TICKS = {
     ),
     # 02:00 does not exist on 29 March (the build runs at 03:00 CEST) and happens twice on
     # 25 October (it runs once).
+    "nightly_publication": (
+        datetime(2026, 3, 28, tzinfo=ROME),
+        ["2026-03-28T04:00:00+01:00", "2026-03-29T04:00:00+02:00", "2026-03-30T04:00:00+02:00"],
+    ),
     "nightly_build": (
         datetime(2026, 3, 28, tzinfo=ROME),
         ["2026-03-28T02:00:00+01:00", "2026-03-29T03:00:00+02:00", "2026-03-30T02:00:00+02:00"],
@@ -201,7 +206,12 @@ def test_the_nightly_build_builds_everything_but_the_raw_tables_and_validates_th
     }
     job = repository.get_job("build")
     selected = {key.to_user_string() for key in job.asset_layer.selected_asset_keys}
-    assert selected == {key for key in materializable if not key.startswith("raw/")}
+    # Everything but the raw tables and the open-data release, which its own job publishes.
+    assert selected == {
+        key
+        for key in materializable
+        if not key.startswith("raw/") and key != "exports/open_data_release"
+    }
     assert {"warehouse/published", "exports/dbt_docs"} <= selected
     # The raw tables' checks (our suites, dbt's source tests) run in the build.
     raw_checks = {key for key in graph.asset_check_keys if key.asset_key.path[0] == "raw"}
