@@ -31,6 +31,7 @@ from tests.replicas.istat import (
 pytestmark = pytest.mark.integration
 
 YEAR = "2024"
+EARLIER = "2019"
 # Residents by comune, age and sex (M, F), hand-written. Ages 15 and 64 sit just outside
 # the bands (0-14, 65+), so an off-by-one in the band limits changes the results.
 HAND_WRITTEN = {
@@ -61,13 +62,16 @@ EXPECTED = {
 
 def observations(codes: list[str]) -> pl.DataFrame:
     rows = []
-    for code in codes:
-        ages = HAND_WRITTEN.get(code, OTHERS)
-        for sex_index, sex in enumerate(("1", "2")):
-            values = {age: pair[sex_index] for age, pair in ages.items()}
-            for age, value in values.items():
-                rows.append((code, sex, age, YEAR, value))
-            rows.append((code, sex, "TOTAL", YEAR, sum(values.values())))
+    # The same residents five years before too (D09_03, the five-year change, is then 0.00):
+    # every indicator with a source must have values before anything is published.
+    for year in (EARLIER, YEAR):
+        for code in codes:
+            ages = HAND_WRITTEN.get(code, OTHERS)
+            for sex_index, sex in enumerate(("1", "2")):
+                values = {age: pair[sex_index] for age, pair in ages.items()}
+                for age, value in values.items():
+                    rows.append((code, sex, age, year, value))
+                rows.append((code, sex, "TOTAL", year, sum(values.values())))
     # A year before the requested start: the replica must not send it.
     rows.append(("015146", "1", "Y5", "2010", 999))
     return pl.DataFrame(
@@ -155,7 +159,8 @@ def test_old_age_index_matches_hand_calculation(built) -> None:
     values = {(level, code): value for level, code, year, value in rows if year == int(YEAR)}
     for key, expected in EXPECTED.items():
         assert values[key] == pytest.approx(expected, abs=0.005), key
-    assert {year for _, _, year, _ in rows} == {int(YEAR)}  # 2010 was never requested
+    # 2010 was never requested.
+    assert {year for _, _, year, _ in rows} == {int(EARLIER), int(YEAR)}
 
 
 def test_dimensions_cover_the_territory(built) -> None:

@@ -215,3 +215,24 @@ def test_a_missing_declared_column_is_a_structure_error_not_a_crash(warehouse: P
     outcome = run_suite(SUITE, warehouse, run_id="run-m")
     errors = {o.rule: json.loads(o.observed) for o in outcome.errors}
     assert errors == {"column_type:data": {"expected": "DATE", "found": None}}
+
+
+def test_an_unchanged_table_replays_its_verdict_instead_of_reading_its_quarantine_as_a_gap(
+    tmp_path: Path,
+) -> None:
+    """After the negative tonnage is set aside, validating the same table again must not
+    see a different table: the previous verdict is replayed and recorded for the new run."""
+    warehouse = make_warehouse(tmp_path / "w.duckdb", [*ROWS, ("015146", "2024-09-01", -3.0)])
+    first = run_suite(SUITE, warehouse, run_id="run-1")
+    assert sum(first.quarantined.values()) == 1
+    again = run_suite(SUITE, warehouse, run_id="run-2")
+    assert again.success and not again.quarantined
+    assert {o.rule for o in again.outcomes} == {o.rule for o in first.outcomes}
+    assert query(warehouse, f"select count(*) from {AUDIT_TABLE} where run_id = 'run-2'") == [
+        (len(first.outcomes),)
+    ]
+    # A changed table (here, a new load of the same rows) is validated afresh.
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("update raw.demo__waste set _retrieval_id = 'r2'")
+    fresh = run_suite(SUITE, warehouse, run_id="run-3")
+    assert "volume" in {o.rule for o in fresh.outcomes}
