@@ -9,7 +9,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster
 
-.PHONY: run test ui lint format install snapshot clean help sql serve publish
+.PHONY: run test ui lint format install snapshot clean help sql serve publish bench bench-10x
 
 help:
 	@echo "make run    set up, run the whole pipeline on the bundled snapshot, print a summary"
@@ -19,6 +19,8 @@ help:
 	@echo "make publish   publish a dated open-data release from the published warehouse"
 	@echo "make lint   ruff"
 	@echo "make sql Q='select ...'   query the published warehouse (read-only)"
+	@echo "make bench  run every benchmark at real scale and write BENCHMARKS.md (about 15 min)"
+	@echo "make bench-10x   add the 10x figures to BENCHMARKS.md (much longer)"
 
 $(UV):
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version' 
@@ -53,6 +55,13 @@ publish: install
 
 sql: install
 	@$(BIN)/osservatorio sql "$(Q)"
+
+# Benchmarks (not tests): figures, the machine and how to reproduce each, in BENCHMARKS.md.
+bench: install
+	$(BIN)/python -m benchmarks
+
+bench-10x: install
+	$(BIN)/python -m benchmarks --scale 10
 
 lint: install
 	$(BIN)/ruff check .
