@@ -69,6 +69,7 @@ class Record:
     error: str = ""
     machine: dict[str, str] = field(default_factory=dict)
     figures: list[Figure] = field(default_factory=list)
+    load_after: str = ""  # load average when the module finished: was the machine shared?
 
     @property
     def key(self) -> tuple[str, int]:
@@ -120,7 +121,6 @@ def machine() -> dict[str, str]:
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
             versions[package] = "not installed"
-    load = os.getloadavg() if hasattr(os, "getloadavg") else (math.nan,) * 3
     return {
         "cpu": f"{models[0] if models else platform.processor() or 'unknown'}",
         "cpus": f"{cores} logical, {usable} usable by this process",
@@ -128,8 +128,13 @@ def machine() -> dict[str, str]:
         "os": f"{os_name}, {platform.system()} {platform.release()} ({platform.machine()})",
         "python": platform.python_version(),
         **{package: version for package, version in versions.items()},
-        "load": " / ".join(f"{x:.2f}" for x in load),
+        "load": load_average(),
     }
+
+
+def load_average() -> str:
+    load = os.getloadavg() if hasattr(os, "getloadavg") else (math.nan,) * 3
+    return " / ".join(f"{x:.2f}" for x in load)
 
 
 def same_machine(a: dict[str, str], b: dict[str, str]) -> bool:
@@ -171,7 +176,7 @@ def run_module(name: str, scale: int, work_dir: Path, host: dict[str, str]) -> R
         + (f", {len(missed)} targets missed" if missed else ""),
         flush=True,
     )
-    return Record(name, scale, started, seconds, "ok", "", host, figures)
+    return Record(name, scale, started, seconds, "ok", "", host, figures, load_average())
 
 
 def selected(only: list[str] | None, scale: int) -> list[str]:
@@ -294,6 +299,8 @@ def render(records: list[Record], host: dict[str, str], invocation: str, total_s
             text = f"Run at scale {r.run_scale}: {when}, {duration(r.seconds)}{status[r.status]}"
             if r.error:
                 text += f": {r.error}"
+            if r.load_after:
+                text += f"; load average when it finished {r.load_after} (1, 5, 15 min)"
             if r.machine and not same_machine(r.machine, host):
                 text += (
                     f" (on another machine: {r.machine.get('cpu')}, {r.machine.get('cpus')}, "

@@ -273,6 +273,10 @@ def _spread(values: list[float]) -> str:
     )
 
 
+def _progress(message: str) -> None:
+    print(f"[ingestion] {message}", file=sys.stderr, flush=True)
+
+
 def measure(
     key: str,
     scale: float,
@@ -290,9 +294,11 @@ def measure(
     root.mkdir(parents=True)
     cap = cap_mb if cap_mb is not None else min(MEMORY_CAP_MB, 0.7 * available_mb())
     try:
+        _progress(f"{key} at {scale_label(scale)}: generating the payloads")
         start = time.perf_counter()
         generated = data.generate(key, scale, root / "raw")
         generate_s = time.perf_counter() - start
+        _progress(f"{key}: {generated.rows:,} rows archived in {generate_s:.0f} s; measuring")
         ours: list[ChildRun] = []
         duck: list[ChildRun] = []
         for attempt in range(repeats):
@@ -328,13 +334,15 @@ def figures(m: Measured, scale: float) -> list[Figure]:
     if ours_ok and duck_ok:
         ours_s = statistics.median(r.seconds for r in ours_ok)
         duck_s = statistics.median(r.seconds for r in duck_ok)
-        parse_s = statistics.median(r.result["parse_s"] for r in ours_ok)
-        load_s = statistics.median(r.result["load_s"] for r in ours_ok)
+        split = ""
+        if all(r.result.get("parse_s") is not None for r in ours_ok):
+            parse_s = statistics.median(r.result["parse_s"] for r in ours_ok)
+            load_s = statistics.median(r.result["load_s"] for r in ours_ok)
+            split = f" (parse+conform {parse_s:.2f} s, load {load_s:.2f} s)"
         ratio = duck_s / ours_s
         reader = "read_csv" if m.key == "population" else "read_json"
         note = (
-            f"{volume}. Ours {_spread([r.seconds for r in ours_ok])} (parse+conform "
-            f"{parse_s:.2f} s, load {load_s:.2f} s); DuckDB {reader} "
+            f"{volume}. Ours {_spread([r.seconds for r in ours_ok])}{split}; DuckDB {reader} "
             f"{_spread([r.seconds for r in duck_ok])}."
         )
         out += [

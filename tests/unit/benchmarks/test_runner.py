@@ -50,7 +50,15 @@ def test_writes_every_section(tmp_path: Path) -> None:
     out = tmp_path / "BENCHMARKS.md"
     records = [
         runner.Record(
-            "pipeline", 1, "2026-01-01T00:00:00+00:00", 300.0, "ok", "", HOST, fake_figures()
+            "pipeline",
+            1,
+            "2026-01-01T00:00:00+00:00",
+            300.0,
+            "ok",
+            "",
+            HOST,
+            fake_figures(),
+            load_after="3.50 / 2.00 / 1.00",
         ),
         runner.Record(
             "ingestion",
@@ -81,6 +89,7 @@ def test_writes_every_section(tmp_path: Path) -> None:
     assert "Why: dbt. What would close it: fewer nodes." in text
     assert "`ingestion` at scale 1: missing: no module benchmarks.ingestion" in text
     assert "1 met, 1 missed" in text
+    assert "load average when it finished 3.50 / 2.00 / 1.00" in text
 
 
 def test_a_later_partial_run_keeps_the_other_figures(tmp_path: Path) -> None:
