@@ -376,6 +376,7 @@ def figures(m: Measured, scale: float) -> list[Figure]:
         ]
     else:
         errors = "; ".join(r.error for r in [*m.ours, *m.duck] if not r.ok)
+        duck = f" DuckDB alone: {_spread([r.seconds for r in duck_ok])}." if duck_ok else ""
         out.append(
             Figure(
                 f"ingestion throughput: {m.key}",
@@ -385,7 +386,7 @@ def figures(m: Measured, scale: float) -> list[Figure]:
                 f">= {RATIO_TARGET}",
                 False,
                 cmd,
-                f"{volume}. No complete run to compare: {errors}",
+                f"{volume}. No complete run of ours to compare: {errors}.{duck}",
             )
         )
     target = f"< {MEMORY_TARGET_MB} MB" if scale >= MEMORY_TARGET_SCALE else None
